@@ -1,0 +1,333 @@
+// hierimpute_mpi.node: a thin, synchronous binding of the MPI calls hierimpute needs.
+//
+// Policy (polling, back-off, codecs, abort-on-uncaught) lives in TypeScript (src/mpi/).
+// Everything here is called from the JS thread only, so MPI_THREAD_SERIALIZED suffices;
+// we still ask for MPI_THREAD_MULTIPLE-free SERIALIZED to keep MPI's locking cheap.
+//
+// Wire format of every message: [1 byte codec kind][body]. Large bodies are sent and
+// received zero-copy with a two-block hindexed datatype (header byte + caller's buffer).
+#include <dlfcn.h>
+#include <unistd.h>
+#include <mpi.h>
+#include <napi.h>
+
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace {
+
+constexpr size_t kSmallMessage = 16 * 1024;  // below this, one contiguous copy is cheaper
+
+struct Pending {
+  MPI_Request request = MPI_REQUEST_NULL;
+  std::vector<char> owned;             // small sends: header+body copy
+  unsigned char header = 0;            // large sends: the header byte lives here
+  Napi::Reference<Napi::Value> keep;   // large sends: keeps the JS buffer alive
+};
+
+std::unordered_map<uint32_t, std::unique_ptr<Pending>> g_pending;
+uint32_t g_next_id = 1;
+int g_provided = -1;
+std::vector<char> g_scratch(kSmallMessage + 1);
+
+[[noreturn]] void ThrowMpi(Napi::Env env, int rc, const char* what) {
+  char msg[MPI_MAX_ERROR_STRING];
+  int len = 0;
+  if (MPI_Error_string(rc, msg, &len) != MPI_SUCCESS) len = 0;
+  throw Napi::Error::New(env, std::string("MPI error in ") + what + ": " + std::string(msg, len));
+}
+
+#define MPI_CHECK(env, call)                              \
+  do {                                                    \
+    int rc_ = (call);                                     \
+    if (rc_ != MPI_SUCCESS) ThrowMpi(env, rc_, #call);    \
+  } while (0)
+
+bool IsInitialized() {
+  int flag = 0;
+  MPI_Initialized(&flag);
+  return flag != 0;
+}
+bool IsFinalized() {
+  int flag = 0;
+  MPI_Finalized(&flag);
+  return flag != 0;
+}
+
+void RequireLive(Napi::Env env) {
+  if (!IsInitialized() || IsFinalized())
+    throw Napi::Error::New(env, "MPI is not initialized (or already finalized)");
+}
+
+// Node loads addons RTLD_LOCAL; OpenMPI's plugins that do not link libmpi then cannot
+// resolve its symbols. Re-open the already-loaded libmpi globally before MPI_Init.
+void PromoteLibmpiToGlobal() {
+  Dl_info info;
+  if (dladdr(reinterpret_cast<void*>(&MPI_Init_thread), &info) != 0 && info.dli_fname != nullptr)
+    dlopen(info.dli_fname, RTLD_NOW | RTLD_GLOBAL | RTLD_NOLOAD);
+}
+
+int Source(const Napi::Value& v) {
+  int s = v.IsNumber() ? v.As<Napi::Number>().Int32Value() : -1;
+  return s < 0 ? MPI_ANY_SOURCE : s;
+}
+int Tag(const Napi::Value& v) {
+  int t = v.IsNumber() ? v.As<Napi::Number>().Int32Value() : -1;
+  return t < 0 ? MPI_ANY_TAG : t;
+}
+
+MPI_Datatype TwoBlocks(Napi::Env env, void* header, void* body, size_t bodyLen) {
+  int lengths[2] = {1, static_cast<int>(bodyLen)};
+  MPI_Aint displs[2];
+  MPI_CHECK(env, MPI_Get_address(header, &displs[0]));
+  MPI_CHECK(env, MPI_Get_address(body, &displs[1]));
+  MPI_Datatype type;
+  MPI_CHECK(env, MPI_Type_create_hindexed(2, lengths, displs, MPI_BYTE, &type));
+  MPI_CHECK(env, MPI_Type_commit(&type));
+  return type;
+}
+
+// init(requiredLevel) -> provided level
+Napi::Value Init(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (IsInitialized()) return Napi::Number::New(env, g_provided);
+  int required = info.Length() > 0 ? info[0].As<Napi::Number>().Int32Value() : MPI_THREAD_SERIALIZED;
+  PromoteLibmpiToGlobal();
+  int provided = -1;
+  MPI_CHECK(env, MPI_Init_thread(nullptr, nullptr, required, &provided));
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  g_provided = provided;
+  return Napi::Number::New(env, provided);
+}
+
+Napi::Value Rank(const Napi::CallbackInfo& info) {
+  RequireLive(info.Env());
+  int r = 0;
+  MPI_CHECK(info.Env(), MPI_Comm_rank(MPI_COMM_WORLD, &r));
+  return Napi::Number::New(info.Env(), r);
+}
+
+Napi::Value Size(const Napi::CallbackInfo& info) {
+  RequireLive(info.Env());
+  int s = 0;
+  MPI_CHECK(info.Env(), MPI_Comm_size(MPI_COMM_WORLD, &s));
+  return Napi::Number::New(info.Env(), s);
+}
+
+Napi::Value LibraryVersion(const Napi::CallbackInfo& info) {
+  char v[MPI_MAX_LIBRARY_VERSION_STRING];
+  int len = 0;
+  MPI_Get_library_version(v, &len);
+  std::string s(v, static_cast<size_t>(len));
+  while (!s.empty() && (s.back() == '\0' || s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return Napi::String::New(info.Env(), s);
+}
+
+Napi::Value ProcessorName(const Napi::CallbackInfo& info) {
+  RequireLive(info.Env());
+  char name[MPI_MAX_PROCESSOR_NAME];
+  int len = 0;
+  MPI_CHECK(info.Env(), MPI_Get_processor_name(name, &len));
+  return Napi::String::New(info.Env(), std::string(name, static_cast<size_t>(len)));
+}
+
+Napi::Value ThreadLevelNames(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("single", static_cast<int>(MPI_THREAD_SINGLE));
+  o.Set("funneled", static_cast<int>(MPI_THREAD_FUNNELED));
+  o.Set("serialized", static_cast<int>(MPI_THREAD_SERIALIZED));
+  o.Set("multiple", static_cast<int>(MPI_THREAD_MULTIPLE));
+  return o;
+}
+
+// send(dest, tag, kind, bytes) -> 0 when already complete, else a request id for test()
+Napi::Value Send(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RequireLive(env);
+  int dest = info[0].As<Napi::Number>().Int32Value();
+  int tag = info[1].As<Napi::Number>().Int32Value();
+  auto kind = static_cast<unsigned char>(info[2].As<Napi::Number>().Uint32Value());
+  Napi::Uint8Array body = info[3].As<Napi::Uint8Array>();
+  size_t n = body.ByteLength();
+  auto p = std::make_unique<Pending>();
+  if (n <= kSmallMessage) {
+    p->owned.resize(n + 1);
+    p->owned[0] = static_cast<char>(kind);
+    if (n) std::memcpy(p->owned.data() + 1, body.Data(), n);
+    MPI_CHECK(env, MPI_Isend(p->owned.data(), static_cast<int>(n + 1), MPI_BYTE, dest, tag,
+                             MPI_COMM_WORLD, &p->request));
+  } else {
+    p->header = kind;
+    p->keep = Napi::Persistent(info[3]);
+    MPI_Datatype type = TwoBlocks(env, &p->header, body.Data(), n);
+    int rc = MPI_Isend(MPI_BOTTOM, 1, type, dest, tag, MPI_COMM_WORLD, &p->request);
+    MPI_Type_free(&type);
+    if (rc != MPI_SUCCESS) ThrowMpi(env, rc, "MPI_Isend");
+  }
+  int done = 0;
+  MPI_CHECK(env, MPI_Test(&p->request, &done, MPI_STATUS_IGNORE));
+  if (done) return Napi::Number::New(env, 0);
+  uint32_t id = g_next_id++;
+  if (g_next_id == 0) g_next_id = 1;
+  g_pending.emplace(id, std::move(p));
+  return Napi::Number::New(env, id);
+}
+
+// test(id) -> true when the request completed (and is released)
+Napi::Value Test(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t id = info[0].As<Napi::Number>().Uint32Value();
+  auto it = g_pending.find(id);
+  if (it == g_pending.end()) return Napi::Boolean::New(env, true);
+  int done = 0;
+  MPI_CHECK(env, MPI_Test(&it->second->request, &done, MPI_STATUS_IGNORE));
+  if (done) g_pending.erase(it);
+  return Napi::Boolean::New(env, done != 0);
+}
+
+Napi::Value PendingCount(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(g_pending.size()));
+}
+
+// tryRecv(source, tag, spinMicros, into?) -> null | {source, tag, kind, length, payload}
+// Matches with MPI_Improbe/MPI_Mrecv (safe with ANY_SOURCE). Spins at most spinMicros.
+// When `into` is a Uint8Array large enough, the body lands in it (payload === into).
+Napi::Value TryRecv(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RequireLive(env);
+  int source = Source(info[0]);
+  int tag = Tag(info[1]);
+  double spin = info.Length() > 2 && info[2].IsNumber() ? info[2].As<Napi::Number>().DoubleValue() : 0;
+  MPI_Message msg;
+  MPI_Status status;
+  int flag = 0;
+  auto start = std::chrono::steady_clock::now();
+  for (;;) {
+    MPI_CHECK(env, MPI_Improbe(source, tag, MPI_COMM_WORLD, &flag, &msg, &status));
+    if (flag || spin <= 0) break;
+    auto us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
+    if (us >= spin) break;
+  }
+  if (!flag) return env.Null();
+  int count = 0;
+  MPI_CHECK(env, MPI_Get_count(&status, MPI_BYTE, &count));
+  if (count < 1) throw Napi::Error::New(env, "received an MPI message without the hierimpute codec header");
+  size_t n = static_cast<size_t>(count) - 1;
+  unsigned char header = 0;
+  Napi::Value payload;
+  bool into = info.Length() > 3 && info[3].IsTypedArray() &&
+              info[3].As<Napi::Uint8Array>().ByteLength() >= n;
+  if (n <= kSmallMessage && !into) {
+    MPI_CHECK(env, MPI_Mrecv(g_scratch.data(), count, MPI_BYTE, &msg, MPI_STATUS_IGNORE));
+    header = static_cast<unsigned char>(g_scratch[0]);
+    payload = Napi::Buffer<char>::Copy(env, g_scratch.data() + 1, n);
+  } else {
+    Napi::Uint8Array target;
+    if (into) {
+      target = info[3].As<Napi::Uint8Array>();
+      payload = info[3];
+    } else {
+      auto buf = Napi::Buffer<uint8_t>::New(env, n);
+      target = buf;
+      payload = buf;
+    }
+    if (n == 0) {
+      MPI_CHECK(env, MPI_Mrecv(&header, 1, MPI_BYTE, &msg, MPI_STATUS_IGNORE));
+    } else {
+      MPI_Datatype type = TwoBlocks(env, &header, target.Data(), n);
+      int rc = MPI_Mrecv(MPI_BOTTOM, 1, type, &msg, MPI_STATUS_IGNORE);
+      MPI_Type_free(&type);
+      if (rc != MPI_SUCCESS) ThrowMpi(env, rc, "MPI_Mrecv");
+    }
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("source", status.MPI_SOURCE);
+  out.Set("tag", status.MPI_TAG);
+  out.Set("kind", static_cast<uint32_t>(header));
+  out.Set("length", static_cast<double>(n));
+  out.Set("payload", payload);
+  return out;
+}
+
+// probe(source, tag) -> null | {source, tag, length}  (does not receive)
+Napi::Value Probe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RequireLive(env);
+  int flag = 0;
+  MPI_Status status;
+  MPI_CHECK(env, MPI_Iprobe(Source(info[0]), Tag(info[1]), MPI_COMM_WORLD, &flag, &status));
+  if (!flag) return env.Null();
+  int count = 0;
+  MPI_CHECK(env, MPI_Get_count(&status, MPI_BYTE, &count));
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("source", status.MPI_SOURCE);
+  out.Set("tag", status.MPI_TAG);
+  out.Set("length", count > 0 ? count - 1 : 0);
+  return out;
+}
+
+// ibarrier() -> request id for test()
+Napi::Value Ibarrier(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RequireLive(env);
+  auto p = std::make_unique<Pending>();
+  MPI_CHECK(env, MPI_Ibarrier(MPI_COMM_WORLD, &p->request));
+  uint32_t id = g_next_id++;
+  g_pending.emplace(id, std::move(p));
+  return Napi::Number::New(env, id);
+}
+
+Napi::Value Abort(const Napi::CallbackInfo& info) {
+  int code = info.Length() > 0 ? info[0].As<Napi::Number>().Int32Value() : 1;
+  if (IsInitialized() && !IsFinalized()) MPI_Abort(MPI_COMM_WORLD, code);
+  _exit(code);
+}
+
+Napi::Value Finalize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!IsInitialized() || IsFinalized()) return env.Undefined();
+  for (auto& [id, p] : g_pending) {
+    MPI_Cancel(&p->request);
+    MPI_Request_free(&p->request);
+  }
+  g_pending.clear();
+  MPI_CHECK(env, MPI_Finalize());
+  return env.Undefined();
+}
+
+Napi::Value Wtime(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), MPI_Wtime()); }
+
+Napi::Value State(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("initialized", IsInitialized());
+  o.Set("finalized", IsFinalized());
+  return o;
+}
+
+Napi::Object Module(Napi::Env env, Napi::Object exports) {
+  exports.Set("init", Napi::Function::New(env, Init));
+  exports.Set("rank", Napi::Function::New(env, Rank));
+  exports.Set("size", Napi::Function::New(env, Size));
+  exports.Set("libraryVersion", Napi::Function::New(env, LibraryVersion));
+  exports.Set("processorName", Napi::Function::New(env, ProcessorName));
+  exports.Set("threadLevels", Napi::Function::New(env, ThreadLevelNames));
+  exports.Set("send", Napi::Function::New(env, Send));
+  exports.Set("test", Napi::Function::New(env, Test));
+  exports.Set("pendingCount", Napi::Function::New(env, PendingCount));
+  exports.Set("tryRecv", Napi::Function::New(env, TryRecv));
+  exports.Set("probe", Napi::Function::New(env, Probe));
+  exports.Set("ibarrier", Napi::Function::New(env, Ibarrier));
+  exports.Set("abort", Napi::Function::New(env, Abort));
+  exports.Set("finalize", Napi::Function::New(env, Finalize));
+  exports.Set("wtime", Napi::Function::New(env, Wtime));
+  exports.Set("state", Napi::Function::New(env, State));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(hierimpute_mpi, Module)

@@ -1,0 +1,2 @@
+// Placeholder until the iterative kernels land.
+export {};

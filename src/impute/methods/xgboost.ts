@@ -1,0 +1,2 @@
+// Placeholder until the xgboost kernels land.
+export {};
