@@ -1,0 +1,36 @@
+// Abort discipline (as mpi4py's `python -m mpi4py`): an uncaught exception or unhandled rejection
+// on ANY rank logs the error, flushes this rank's logs, then MPI_Aborts the whole job, so a job
+// never hangs with one rank gone. Without MPI the process exits non-zero.
+import { flushLogs, log } from '../log/logger.js';
+import type { Communicator } from './world.js';
+
+let installed = false;
+let dying = false;
+
+/** Grace period for log flushing before the abort fires regardless. */
+const FLUSH_MS = 1500;
+
+export function abortJob(world: Communicator | undefined, err: unknown, origin: string): void {
+  if (dying) return;
+  dying = true;
+  const rank = world?.rank ?? 0;
+  const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  try {
+    log.error(`${origin} on rank ${rank}: ${text}`);
+  } catch {
+    process.stderr.write(`[Rank ${rank}] ${origin}: ${text}\n`);
+  }
+  const finish = (): void => {
+    if (world?.isMpi) world.abort(1);
+    process.exit(1);
+  };
+  setTimeout(finish, FLUSH_MS + 500);
+  void flushLogs(FLUSH_MS).then(finish, finish);
+}
+
+export function installAbortOnError(getWorld: () => Communicator | undefined): void {
+  if (installed) return;
+  installed = true;
+  process.on('uncaughtException', (err) => abortJob(getWorld(), err, 'uncaught exception'));
+  process.on('unhandledRejection', (err) => abortJob(getWorld(), err, 'unhandled rejection'));
+}

@@ -1,0 +1,23 @@
+// The only message tags hierimpute uses. Ids (sequence, dataset, band) travel in payloads,
+// never in tags: the MPI standard only guarantees tags up to 32767.
+export const TAG_TASK = 1;
+export const TAG_DONE = 2;
+export const TAG_STOP = 3;
+export const TAG_ERROR = 4;
+
+export type Tag = typeof TAG_TASK | typeof TAG_DONE | typeof TAG_STOP | typeof TAG_ERROR;
+
+export const TAG_NAMES: Readonly<Record<Tag, string>> = {
+  [TAG_TASK]: 'TAG_TASK',
+  [TAG_DONE]: 'TAG_DONE',
+  [TAG_STOP]: 'TAG_STOP',
+  [TAG_ERROR]: 'TAG_ERROR',
+};
+
+export function isTag(t: number): t is Tag {
+  return t === TAG_TASK || t === TAG_DONE || t === TAG_STOP || t === TAG_ERROR;
+}
+
+/** Wildcards for recv/probe filters. */
+export const ANY_SOURCE = -1;
+export const ANY_TAG = -1;

@@ -1,0 +1,306 @@
+// The world communicator: a real MPI world under a launcher, a single-rank world without one.
+// Receives never block Node's event loop: each recv first spins briefly inside the addon
+// (bounded, default 20 µs, catches ping-pong replies at near-C latency), then is polled from
+// the event loop, with setImmediate while traffic is recent and timers backing off to 2 ms
+// when idle (idle ranks on an oversubscribed node must not starve the busy ones).
+import { buildInfo } from '../bindings/paths.js';
+import { loadAddon } from '../bindings/load.js';
+import { decode, encode, type Decoded, type Payload } from './codec.js';
+import { detectLaunch, type Launch } from './launch.js';
+import { ANY_SOURCE, ANY_TAG, type Tag } from './tags.js';
+
+export type Message = { source: number; tag: number; length: number } & Decoded;
+
+export interface RecvOptions {
+  source?: number;
+  tag?: Tag | typeof ANY_TAG;
+  /** Receive a bytes payload into this buffer when it is large enough (no allocation). */
+  into?: Uint8Array;
+}
+
+export interface ProbeResult {
+  source: number;
+  tag: number;
+  length: number;
+}
+
+export interface Communicator {
+  readonly rank: number;
+  readonly size: number;
+  readonly launch: Launch;
+  /** True when backed by a real MPI library. */
+  readonly isMpi: boolean;
+  /** Resolves once MPI no longer needs the payload's memory. */
+  send(dest: number, tag: Tag, payload: Payload): Promise<void>;
+  recv(options?: RecvOptions): Promise<Message>;
+  /** Non-blocking probe: a matching message's envelope, or null. */
+  probe(options?: { source?: number; tag?: Tag | typeof ANY_TAG }): ProbeResult | null;
+  barrier(): Promise<void>;
+  /** Ends the whole job (every rank) with this exit code. */
+  abort(code: number): never;
+  /** Ends MPI cleanly on this rank. Call once, after all sends completed. */
+  finalize(): void;
+  /** Library, version and thread level, for `hierimpute info`. */
+  libraryVersion(): string;
+  threadLevel(): string;
+  processorName(): string;
+}
+
+interface MpiAddon {
+  init(level: number): number;
+  rank(): number;
+  size(): number;
+  libraryVersion(): string;
+  processorName(): string;
+  threadLevels(): Record<'single' | 'funneled' | 'serialized' | 'multiple', number>;
+  send(dest: number, tag: number, kind: number, body: Uint8Array): number;
+  test(id: number): boolean;
+  pendingCount(): number;
+  tryRecv(source: number, tag: number, spinMicros: number, into?: Uint8Array): { source: number; tag: number; kind: number; length: number; payload: Buffer } | null;
+  probe(source: number, tag: number): ProbeResult | null;
+  ibarrier(): number;
+  abort(code: number): never;
+  finalize(): void;
+  wtime(): number;
+  state(): { initialized: boolean; finalized: boolean };
+}
+
+/** Tuning of the receive poller; exported for the benchmark. */
+export const pollTuning = {
+  spinMicros: 20,
+  /** Empty polls done with setImmediate before timers take over. */
+  hotPolls: 200,
+  maxDelayMs: 2,
+};
+
+type Waiter =
+  | { kind: 'recv'; source: number; tag: number; into?: Uint8Array; resolve: (m: Message) => void; reject: (e: Error) => void }
+  | { kind: 'request'; id: number; resolve: () => void; reject: (e: Error) => void };
+
+class MpiWorld implements Communicator {
+  readonly isMpi = true;
+  readonly rank: number;
+  readonly size: number;
+  private readonly waiters: Waiter[] = [];
+  private scheduled = false;
+  private idlePolls = 0;
+  private readonly provided: number;
+  private finalized = false;
+
+  constructor(private readonly addon: MpiAddon, readonly launch: Launch) {
+    const levels = addon.threadLevels();
+    this.provided = addon.init(levels.serialized);
+    this.rank = addon.rank();
+    this.size = addon.size();
+  }
+
+  threadLevel(): string {
+    const levels = this.addon.threadLevels();
+    const name = (Object.keys(levels) as (keyof typeof levels)[]).find((k) => levels[k] === this.provided);
+    return `MPI_THREAD_${(name ?? String(this.provided)).toUpperCase()}`;
+  }
+  libraryVersion(): string {
+    return this.addon.libraryVersion();
+  }
+  processorName(): string {
+    return this.addon.processorName();
+  }
+
+  send(dest: number, tag: Tag, payload: Payload): Promise<void> {
+    this.checkPeer(dest, 'send to');
+    const { kind, body } = encode(payload);
+    const id = this.addon.send(dest, tag, kind, body);
+    if (id === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => this.enqueue({ kind: 'request', id, resolve, reject }));
+  }
+
+  recv(options: RecvOptions = {}): Promise<Message> {
+    const source = options.source ?? ANY_SOURCE;
+    const tag = options.tag ?? ANY_TAG;
+    if (source !== ANY_SOURCE) this.checkPeer(source, 'receive from');
+    // Fast path: only when nobody is queued ahead of us (keeps receives in call order).
+    if (this.waiters.length === 0) {
+      const hit = this.addon.tryRecv(source, tag, pollTuning.spinMicros, options.into);
+      if (hit) return Promise.resolve(toMessage(hit));
+    }
+    return new Promise((resolve, reject) => this.enqueue({ kind: 'recv', source, tag, into: options.into, resolve, reject }));
+  }
+
+  probe(options: { source?: number; tag?: Tag | typeof ANY_TAG } = {}): ProbeResult | null {
+    return this.addon.probe(options.source ?? ANY_SOURCE, options.tag ?? ANY_TAG);
+  }
+
+  barrier(): Promise<void> {
+    const id = this.addon.ibarrier();
+    return new Promise((resolve, reject) => this.enqueue({ kind: 'request', id, resolve, reject }));
+  }
+
+  abort(code: number): never {
+    return this.addon.abort(code);
+  }
+
+  finalize(): void {
+    if (this.finalized) return;
+    this.finalized = true;
+    const pending = this.waiters.splice(0);
+    for (const w of pending) w.reject(new Error('MPI finalized while an operation was pending'));
+    this.addon.finalize();
+  }
+
+  private checkPeer(peer: number, what: string): void {
+    if (!Number.isInteger(peer) || peer < 0 || peer >= this.size) {
+      throw new RangeError(`cannot ${what} rank ${peer}: the world has ranks 0..${this.size - 1}`);
+    }
+  }
+
+  private enqueue(w: Waiter): void {
+    this.waiters.push(w);
+    this.idlePolls = 0;
+    this.schedule(true);
+  }
+
+  private schedule(hot: boolean): void {
+    if (this.scheduled || this.waiters.length === 0) return;
+    this.scheduled = true;
+    if (hot || this.idlePolls < pollTuning.hotPolls) {
+      setImmediate(this.pump);
+    } else {
+      const delay = Math.min(pollTuning.maxDelayMs, 1 + Math.floor((this.idlePolls - pollTuning.hotPolls) / 50));
+      setTimeout(this.pump, delay);
+    }
+  }
+
+  private readonly pump = (): void => {
+    this.scheduled = false;
+    let progressed = false;
+    try {
+      for (let i = 0; i < this.waiters.length; ) {
+        const w = this.waiters[i]!;
+        if (w.kind === 'request') {
+          if (this.addon.test(w.id)) {
+            this.waiters.splice(i, 1);
+            w.resolve();
+            progressed = true;
+            continue;
+          }
+        } else {
+          const hit = this.addon.tryRecv(w.source, w.tag, 0, w.into);
+          if (hit) {
+            this.waiters.splice(i, 1);
+            w.resolve(toMessage(hit));
+            progressed = true;
+            continue;
+          }
+        }
+        i++;
+      }
+    } catch (err) {
+      const pending = this.waiters.splice(0);
+      for (const w of pending) w.reject(err as Error);
+      return;
+    }
+    this.idlePolls = progressed ? 0 : this.idlePolls + 1;
+    this.schedule(progressed);
+  };
+}
+
+function toMessage(raw: { source: number; tag: number; kind: number; length: number; payload: Buffer }): Message {
+  const body = raw.payload.length === raw.length ? raw.payload : raw.payload.subarray(0, raw.length);
+  return { source: raw.source, tag: raw.tag, length: raw.length, ...decode(raw.kind, body) };
+}
+
+/** One rank, no MPI library loaded. Sends to self are delivered in order (loopback). */
+class SingleWorld implements Communicator {
+  readonly isMpi = false;
+  readonly rank = 0;
+  readonly size = 1;
+  private readonly queue: Message[] = [];
+  private readonly waiters: { source: number; tag: number; resolve: (m: Message) => void }[] = [];
+
+  constructor(readonly launch: Launch) {}
+
+  send(dest: number, tag: Tag, payload: Payload): Promise<void> {
+    if (dest !== 0) return Promise.reject(new RangeError(`cannot send to rank ${dest}: single-rank run (no MPI launcher)`));
+    const { kind, body } = encode(payload);
+    const copy = Buffer.from(body);
+    const msg: Message = { source: 0, tag, length: copy.length, ...decode(kind, copy) };
+    const i = this.waiters.findIndex((w) => matches(msg, w.source, w.tag));
+    if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(msg);
+    else this.queue.push(msg);
+    return Promise.resolve();
+  }
+
+  recv(options: RecvOptions = {}): Promise<Message> {
+    const source = options.source ?? ANY_SOURCE;
+    const tag = options.tag ?? ANY_TAG;
+    const i = this.queue.findIndex((m) => matches(m, source, tag));
+    if (i >= 0) return Promise.resolve(this.queue.splice(i, 1)[0]!);
+    return new Promise((resolve) => this.waiters.push({ source, tag, resolve }));
+  }
+
+  probe(options: { source?: number; tag?: Tag | typeof ANY_TAG } = {}): ProbeResult | null {
+    const m = this.queue.find((q) => matches(q, options.source ?? ANY_SOURCE, options.tag ?? ANY_TAG));
+    return m ? { source: m.source, tag: m.tag, length: m.length } : null;
+  }
+
+  barrier(): Promise<void> {
+    return Promise.resolve();
+  }
+  abort(code: number): never {
+    process.exit(code);
+  }
+  finalize(): void {}
+  libraryVersion(): string {
+    return 'none (single rank, MPI not loaded)';
+  }
+  threadLevel(): string {
+    return 'n/a';
+  }
+  processorName(): string {
+    return process.env.HOSTNAME ?? 'localhost';
+  }
+}
+
+function matches(m: Message, source: number, tag: number): boolean {
+  return (source === ANY_SOURCE || m.source === source) && (tag === ANY_TAG || m.tag === tag);
+}
+
+let world: Communicator | undefined;
+
+/**
+ * The world of this process, created on first use. Under a launcher this loads the MPI addon
+ * and calls MPI_Init; without one it never touches libmpi.
+ */
+export function getWorld(): Communicator {
+  if (world) return world;
+  const launch = detectLaunch();
+  if (launch.mode === 'single') {
+    world = new SingleWorld(launch);
+    return world;
+  }
+  const addon = loadAddon<MpiAddon>('hierimpute_mpi');
+  const w = new MpiWorld(addon, launch);
+  if (launch.expectedSize > 1 && w.size === 1) {
+    const info = buildInfo();
+    const built = info ? `${info.mpiFlavor} (its mpiexec: ${info.mpiexec})` : 'an unknown MPI';
+    throw new Error(
+      `MPI launch mismatch: the launcher (${launch.describe}) started ${launch.expectedSize} tasks, but MPI_Init ` +
+        `reports a world of size 1, so every task would run alone.\n` +
+        `  The addon was built against ${built}; its library says: ${w.libraryVersion().split('\n')[0]}\n` +
+        'Possible fixes:\n' +
+        `  - launch with the mpiexec of the MPI the addon was built with${info ? ` (${info.mpiexec})` : ''}\n` +
+        '  - or rebuild for the MPI you launch with: `MPI_HOME=/path/to/mpi npm run build:native`\n' +
+        '  - under Slurm: `srun --mpi=pmix` (or the plugin `srun --mpi=list` shows for your MPI)',
+    );
+  }
+  if (launch.expectedSize > 1 && w.size !== launch.expectedSize) {
+    throw new Error(`MPI launch mismatch: launcher announced ${launch.expectedSize} tasks, MPI world has ${w.size}`);
+  }
+  world = w;
+  return world;
+}
+
+/** For tests: a world whose launch is already decided. */
+export function worldIfCreated(): Communicator | undefined {
+  return world;
+}
