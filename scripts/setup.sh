@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# One-command setup, idempotent: system packages (Debian) when missing, npm dependencies,
+# the native addons (cmake-js) and the TypeScript build. Safe to run again: it only does what
+# is missing or out of date. `npm test`, `npm run demo` and `npm run bench` call it first.
+#
+# Not on Debian (an HPC cluster)? Load the modules instead and skip the apt step:
+#   module load cmake gcc openmpi xgboost nodejs      # names vary per site
+#   HIERIMPUTE_SKIP_APT=1 XGBOOST_ROOT=$EBROOTXGBOOST npm run setup
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '[setup] %s\n' "$*"; }
+
+missing=()
+command -v cmake >/dev/null 2>&1 || missing+=(cmake)
+command -v g++ >/dev/null 2>&1 || missing+=(g++)
+if ! command -v mpiexec >/dev/null 2>&1 || ! command -v mpicc >/dev/null 2>&1; then
+  missing+=(openmpi-bin libopenmpi-dev)
+fi
+if [ -z "${XGBOOST_ROOT:-}" ] && [ ! -f /usr/include/xgboost/c_api.h ]; then
+  missing+=(libxgboost-dev)
+fi
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "${HIERIMPUTE_SKIP_APT:-0}" = "1" ]; then
+    say "missing: ${missing[*]} (HIERIMPUTE_SKIP_APT=1: not installing; load your site's modules)"
+  elif ! command -v apt-get >/dev/null 2>&1; then
+    say "missing: ${missing[*]}, and this is not a Debian/Ubuntu machine."
+    say "Load the equivalents (e.g. 'module load cmake gcc openmpi xgboost') and rerun with HIERIMPUTE_SKIP_APT=1."
+    exit 1
+  else
+    if [ "$(id -u)" -eq 0 ]; then SUDO=(); elif sudo -n true 2>/dev/null; then SUDO=(sudo); else
+      say "missing: ${missing[*]}. Run as root:"
+      say "  apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
+      exit 1
+    fi
+    say "installing ${missing[*]} (apt)"
+    export DEBIAN_FRONTEND=noninteractive
+    "${SUDO[@]}" apt-get update -qq
+    "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+fi
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "npm ci (builds the native addons and the TypeScript)"
+  npm ci --no-audit --no-fund --loglevel=error
+else
+  # Incremental: both are fast when nothing changed.
+  npx --no-install cmake-js compile --log-level warn >/dev/null
+  npx --no-install tsc -p tsconfig.json
+fi
+say "ready: $(node dist/main.js --version) ($(node -p "require('./build/build-info.json').mpiFlavor"), $(ls build/Release/*.node | wc -l) addons)"
