@@ -1,0 +1,594 @@
+// Numeric CSV reader and writer; semantics documented in csv.h.
+#include "csv.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <string_view>
+#include <system_error>
+#include <unordered_map>
+
+namespace hierimpute::csv {
+namespace {
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+// One field of a record: the bytes between the delimiters (inside the quotes for a quoted field),
+// spaces around it already removed for unquoted fields.
+struct FieldView {
+  const char* begin;
+  const char* end;
+  bool quoted;
+  bool has_escapes;  // quoted and contains "" pairs: Text() must unescape
+  std::string Text() const {
+    if (!has_escapes) return std::string(begin, end);
+    std::string s;
+    s.reserve(static_cast<size_t>(end - begin));
+    for (const char* p = begin; p < end; ++p) {
+      s.push_back(*p);
+      if (*p == '"') ++p;  // skip the second quote of a "" pair
+    }
+    return s;
+  }
+};
+
+inline bool IsSpace(char c) { return c == ' ' || c == '\t'; }
+
+std::string Quote(std::string_view text, size_t max_len = 80) {
+  std::string s = "\"";
+  if (text.size() > max_len) {
+    s.append(text.substr(0, max_len));
+    s += "...";
+  } else {
+    s.append(text);
+  }
+  s += '"';
+  return s;
+}
+
+std::string Where(const std::string& file, int64_t line) {
+  return file + ", line " + std::to_string(line);
+}
+
+std::string ColumnLabel(const std::string& name, int64_t index1) {
+  return "column '" + name + "' (#" + std::to_string(index1) + ")";
+}
+
+// Splits text into records. Tracks the physical line number (1-based).
+class Scanner {
+ public:
+  Scanner(const char* data, size_t size, const std::string& file)
+      : p_(data), end_(data + size), file_(file) {
+    if (size >= 3 && static_cast<unsigned char>(data[0]) == 0xEF &&
+        static_cast<unsigned char>(data[1]) == 0xBB && static_cast<unsigned char>(data[2]) == 0xBF) {
+      p_ += 3;
+    }
+  }
+
+  // Reads the next non-blank record into `fields`; returns false at end of input.
+  // `record_line` receives the line the record starts on.
+  bool Next(std::vector<FieldView>& fields, int64_t& record_line) {
+    SkipBlankLines();
+    if (p_ >= end_) return false;
+    record_line = line_;
+    fields.clear();
+    for (;;) {
+      while (p_ < end_ && IsSpace(*p_)) ++p_;
+      FieldView f;
+      if (p_ < end_ && *p_ == '"') {
+        const int64_t open_line = line_;
+        ++p_;
+        const char* b = p_;
+        bool escapes = false;
+        for (;;) {
+          const char* q = static_cast<const char*>(std::memchr(p_, '"', static_cast<size_t>(end_ - p_)));
+          if (!q) {
+            throw CsvInputError(ErrorKind::kUnterminatedQuote,
+                                Where(file_, open_line) + ", field #" + std::to_string(fields.size() + 1) +
+                                    ": a quoted field is never closed (missing '\"')",
+                                file_, open_line, static_cast<int64_t>(fields.size() + 1));
+          }
+          CountNewlines(p_, q);
+          if (q + 1 < end_ && q[1] == '"') {
+            escapes = true;
+            p_ = q + 2;
+            continue;
+          }
+          f = FieldView{b, q, true, escapes};
+          p_ = q + 1;
+          break;
+        }
+        while (p_ < end_ && IsSpace(*p_)) ++p_;
+        if (p_ < end_ && *p_ != ',' && *p_ != '\n' && *p_ != '\r') {
+          throw CsvInputError(ErrorKind::kBadQuote,
+                              Where(file_, line_) + ", field #" + std::to_string(fields.size() + 1) +
+                                  ": unexpected " + Quote(std::string_view(p_, 1)) +
+                                  " after a closing quote (a quote inside a quoted field is written \"\")",
+                              file_, line_, static_cast<int64_t>(fields.size() + 1));
+        }
+      } else {
+        const char* b = p_;
+        while (p_ < end_ && *p_ != ',' && *p_ != '\n' && *p_ != '\r') ++p_;
+        const char* e = p_;
+        while (e > b && IsSpace(e[-1])) --e;
+        f = FieldView{b, e, false, false};
+      }
+      fields.push_back(f);
+      if (p_ >= end_) break;
+      if (*p_ == ',') {
+        ++p_;
+        continue;
+      }
+      EatNewline();
+      break;
+    }
+    return true;
+  }
+
+  // Upper bound on the number of records left (for reserving column storage).
+  size_t CountRemainingLines() const {
+    size_t n = 1;
+    for (const char* p = p_; p < end_;) {
+      const char* q = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end_ - p)));
+      if (!q) break;
+      ++n;
+      p = q + 1;
+    }
+    return n;
+  }
+
+ private:
+  void EatNewline() {
+    if (*p_ == '\r') {
+      ++p_;
+      if (p_ < end_ && *p_ == '\n') ++p_;
+    } else {
+      ++p_;
+    }
+    ++line_;
+  }
+
+  void CountNewlines(const char* b, const char* e) {
+    for (const char* p = b; p < e; ++p) {
+      if (*p == '\n') {
+        ++line_;
+      } else if (*p == '\r' && (p + 1 >= e || p[1] != '\n')) {
+        ++line_;
+      }
+    }
+  }
+
+  void SkipBlankLines() {
+    while (p_ < end_) {
+      const char* q = p_;
+      while (q < end_ && IsSpace(*q)) ++q;
+      if (q >= end_) {
+        p_ = q;
+        return;
+      }
+      if (*q != '\n' && *q != '\r') return;
+      p_ = q;
+      EatNewline();
+    }
+  }
+
+  const char* p_;
+  const char* end_;
+  const std::string& file_;
+  int64_t line_ = 1;
+};
+
+// pandas' default NA tokens (read_csv keep_default_na=True), minus "" which is handled apart.
+bool IsNaToken(std::string_view s) {
+  static const std::string_view kTokens[] = {
+      "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+      "<NA>", "N/A",      "NA",  "NULL",    "NaN",      "None", "n/a",  "nan",    "null"};
+  for (std::string_view t : kTokens) {
+    if (s == t) return true;
+  }
+  return false;
+}
+
+// Strict number: [+|-]digits[.digits][e[+|-]digits], ".5", "1.", inf, infinity, nan.
+// Parses as double, then casts to float32 (see csv.h for why).
+bool ParseNumber(const char* b, const char* e, float& out) {
+  if (b == e) return false;
+  const char* s = b;
+  if (*s == '+') {
+    ++s;
+    if (s == e || *s == '-' || *s == '+') return false;
+  }
+  double d = 0;
+  auto r = std::from_chars(s, e, d, std::chars_format::general);
+  if (r.ptr != e) return false;
+  if (r.ec == std::errc::result_out_of_range) {
+    // from_chars reports overflow / underflow without a value; strtod gives +-HUGE_VAL or the
+    // (sub)normal/zero result, as numpy would.
+    std::string tmp(s, e);
+    d = std::strtod(tmp.c_str(), nullptr);
+  } else if (r.ec != std::errc()) {
+    return false;
+  }
+  out = std::isnan(d) ? kNaN : static_cast<float>(d);
+  return true;
+}
+
+// A data cell: number, or missing.
+inline bool ParseCell(const FieldView& f, float& out) {
+  const char* b = f.begin;
+  const char* e = f.end;
+  if (f.quoted) {
+    if (f.has_escapes) return false;
+    while (b < e && IsSpace(*b)) ++b;
+    while (e > b && IsSpace(e[-1])) --e;
+  }
+  if (b == e) {
+    out = kNaN;
+    return true;
+  }
+  if (ParseNumber(b, e, out)) return true;
+  if (IsNaToken(std::string_view(b, static_cast<size_t>(e - b)))) {
+    out = kNaN;
+    return true;
+  }
+  return false;
+}
+
+std::vector<std::string> ParseHeader(const std::vector<FieldView>& fields, int64_t line,
+                                     const std::string& file) {
+  // A header whose every field is an unquoted number is almost surely a data row.
+  bool all_numbers = true;
+  for (const FieldView& f : fields) {
+    float v;
+    if (f.quoted || !ParseNumber(f.begin, f.end, v)) {
+      all_numbers = false;
+      break;
+    }
+  }
+  if (all_numbers) {
+    std::string first = std::string(fields[0].begin, fields[0].end);
+    throw CsvInputError(ErrorKind::kNoHeader,
+                        Where(file, line) + ": the first line looks like data, not a header (every field is a number, "
+                                            "e.g. " + Quote(first) + "); add a header line with one name per column",
+                        file, line);
+  }
+  std::vector<std::string> names;
+  names.reserve(fields.size());
+  std::unordered_map<std::string, size_t> seen;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    std::string name = fields[i].Text();
+    const int64_t idx1 = static_cast<int64_t>(i + 1);
+    if (name.empty()) {
+      std::string hint = (i + 1 == fields.size() && fields.size() > 1) ? " (a trailing ',' on the header line?)" : "";
+      throw CsvInputError(ErrorKind::kEmptyHeaderName,
+                          Where(file, line) + ", column #" + std::to_string(idx1) +
+                              ": empty column name in the header" + hint,
+                          file, line, idx1);
+    }
+    auto [it, inserted] = seen.emplace(name, i);
+    if (!inserted) {
+      throw CsvInputError(ErrorKind::kDuplicateHeader,
+                          Where(file, line) + ": duplicate column name '" + name + "' at columns #" +
+                              std::to_string(it->second + 1) + " and #" + std::to_string(idx1),
+                          file, line, idx1, name);
+    }
+    names.push_back(std::move(name));
+  }
+  return names;
+}
+
+[[noreturn]] void ThrowIo(const std::string& what, const std::string& path, int err) {
+  std::string msg = what + " '" + path + "': " + std::strerror(err);
+  throw CsvInputError(ErrorKind::kIo, msg, path, 0, 0, std::string(), err);
+}
+
+std::string ReadWholeFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) ThrowIo("cannot open", path, errno);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    ThrowIo("cannot stat", path, err);
+  }
+  if (S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    ThrowIo("cannot read", path, EISDIR);
+  }
+  std::string data;
+  data.resize(st.st_size > 0 ? static_cast<size_t>(st.st_size) : 0);
+  size_t got = 0;
+  for (;;) {
+    if (got == data.size()) data.resize(data.size() + (1 << 16));  // file grew or size unknown
+    ssize_t n = ::read(fd, &data[got], data.size() - got);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      ::close(fd);
+      ThrowIo("cannot read", path, err);
+    }
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  data.resize(got);
+  return data;
+}
+
+// ---- writing ----
+
+std::string DirName(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+std::string BaseName(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string UniqueSuffix() {
+  static std::atomic<uint64_t> counter{0};
+  static const uint64_t salt = [] {
+    std::random_device rd;
+    return (static_cast<uint64_t>(rd()) << 32) ^ rd() ^
+           static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  }();
+  uint64_t x = salt + 0x9E3779B97F4A7C15ull * (counter.fetch_add(1) + 1);
+  x ^= x >> 31;
+  char buf[17];
+  static const char* hex = "0123456789abcdef";
+  for (int i = 15; i >= 0; --i) {
+    buf[i] = hex[x & 15];
+    x >>= 4;
+  }
+  buf[16] = 0;
+  return std::to_string(::getpid()) + "-" + buf;
+}
+
+class FileWriter {
+ public:
+  FileWriter(int fd, const std::string& path) : fd_(fd), path_(path) {}
+  void Write(const std::string& s) {
+    const char* p = s.data();
+    size_t left = s.size();
+    while (left > 0) {
+      ssize_t n = ::write(fd_, p, left);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        ThrowIo("cannot write", path_, errno);
+      }
+      p += n;
+      left -= static_cast<size_t>(n);
+    }
+  }
+
+ private:
+  int fd_;
+  const std::string& path_;
+};
+
+bool NeedsQuoting(const std::string& name) {
+  if (name.empty()) return true;
+  if (IsSpace(name.front()) || IsSpace(name.back())) return true;
+  for (char c : name) {
+    if (c == ',' || c == '"' || c == '\n' || c == '\r') return true;
+  }
+  float v;
+  return ParseNumber(name.data(), name.data() + name.size(), v);
+}
+
+void FsyncDir(const std::string& dir) {
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return;  // best effort: some file systems refuse to open folders
+  ::fsync(dfd);
+  ::close(dfd);
+}
+
+}  // namespace
+
+const char* ErrorKindCode(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kIo: return "io";
+    case ErrorKind::kEmptyFile: return "empty_file";
+    case ErrorKind::kNoHeader: return "no_header";
+    case ErrorKind::kEmptyHeaderName: return "empty_header_name";
+    case ErrorKind::kDuplicateHeader: return "duplicate_header";
+    case ErrorKind::kRaggedRow: return "ragged_row";
+    case ErrorKind::kNotANumber: return "not_a_number";
+    case ErrorKind::kUnterminatedQuote: return "unterminated_quote";
+    case ErrorKind::kBadQuote: return "bad_quote";
+    case ErrorKind::kInvalidArgument: return "invalid_argument";
+  }
+  return "unknown";
+}
+
+Table ParseCsv(const char* data, size_t size, const std::string& file) {
+  Scanner scanner(data, size, file);
+  std::vector<FieldView> fields;
+  int64_t line = 0;
+  if (!scanner.Next(fields, line)) {
+    throw CsvInputError(ErrorKind::kEmptyFile,
+                        file + ": empty file (expected a header line with column names, then one line per row)",
+                        file);
+  }
+  Table t;
+  t.names = ParseHeader(fields, line, file);
+  const size_t n_cols = t.names.size();
+  t.columns.resize(n_cols);
+  const size_t estimate = scanner.CountRemainingLines();
+  for (auto& c : t.columns) c.reserve(estimate);
+
+  while (scanner.Next(fields, line)) {
+    if (fields.size() != n_cols) {
+      throw CsvInputError(ErrorKind::kRaggedRow,
+                          Where(file, line) + ": expected " + std::to_string(n_cols) + " fields (one per header column), got " +
+                              std::to_string(fields.size()),
+                          file, line);
+    }
+    for (size_t c = 0; c < n_cols; ++c) {
+      float v;
+      if (!ParseCell(fields[c], v)) {
+        const FieldView& f = fields[c];
+        std::string text = f.Text();
+        throw CsvInputError(ErrorKind::kNotANumber,
+                            Where(file, line) + ", " + ColumnLabel(t.names[c], static_cast<int64_t>(c + 1)) + ": " +
+                                Quote(text) + " is not a number (a cell must be a number, or empty / NA / NaN when missing)",
+                            file, line, static_cast<int64_t>(c + 1), t.names[c]);
+      }
+      t.columns[c].push_back(v);
+    }
+    ++t.n_rows;
+  }
+  return t;
+}
+
+Table ReadCsvFile(const std::string& path) {
+  std::string data = ReadWholeFile(path);
+  return ParseCsv(data.data(), data.size(), path);
+}
+
+void AppendFloat(std::string& out, float value) {
+  if (std::isnan(value)) return;
+  if (std::isinf(value)) {
+    out += value < 0 ? "-inf" : "inf";
+    return;
+  }
+  char buf[48];
+  auto r = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::scientific);
+  // buf = [-]d[.ddd]e(+|-)XX: the shortest digits that round-trip.
+  const char* p = buf;
+  const char* end = r.ptr;
+  const char* e_pos = static_cast<const char*>(std::memchr(buf, 'e', static_cast<size_t>(end - buf)));
+  int exp10 = 0;
+  std::from_chars(e_pos + 1 + (e_pos[1] == '+' ? 1 : 0), end, exp10);
+  if (exp10 < -4 || exp10 >= 16) {
+    out.append(buf, static_cast<size_t>(end - buf));
+    return;
+  }
+  if (*p == '-') {
+    out += '-';
+    ++p;
+  }
+  char digits[16];
+  int n_digits = 0;
+  for (; p < e_pos; ++p) {
+    if (*p != '.') digits[n_digits++] = *p;
+  }
+  if (exp10 >= 0) {
+    const int int_len = exp10 + 1;
+    for (int i = 0; i < int_len; ++i) out += i < n_digits ? digits[i] : '0';
+    if (n_digits > int_len) {
+      out += '.';
+      out.append(digits + int_len, static_cast<size_t>(n_digits - int_len));
+    }
+  } else {
+    out += "0.";
+    out.append(static_cast<size_t>(-exp10 - 1), '0');
+    out.append(digits, static_cast<size_t>(n_digits));
+  }
+}
+
+void AppendHeaderName(std::string& out, const std::string& name) {
+  if (!NeedsQuoting(name)) {
+    out += name;
+    return;
+  }
+  out += '"';
+  for (char c : name) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+}
+
+void WriteCsvFile(const std::string& path, const std::vector<std::string>& names,
+                  const std::vector<const float*>& columns, size_t n_rows) {
+  if (names.size() != columns.size()) {
+    throw CsvInputError(ErrorKind::kInvalidArgument,
+                        "cannot write '" + path + "': " + std::to_string(names.size()) + " names but " +
+                            std::to_string(columns.size()) + " columns",
+                        path);
+  }
+  if (names.empty()) {
+    throw CsvInputError(ErrorKind::kInvalidArgument, "cannot write '" + path + "': a CSV table needs at least one column", path);
+  }
+  {
+    std::unordered_map<std::string, size_t> seen;
+    for (size_t i = 0; i < names.size(); ++i) {
+      auto [it, inserted] = seen.emplace(names[i], i);
+      if (names[i].empty() || !inserted) {
+        std::string why = names[i].empty() ? "column #" + std::to_string(i + 1) + " has an empty name"
+                                           : "duplicate column name '" + names[i] + "' at columns #" +
+                                                 std::to_string(it->second + 1) + " and #" + std::to_string(i + 1);
+        throw CsvInputError(ErrorKind::kInvalidArgument, "cannot write '" + path + "': " + why, path, 0,
+                            static_cast<int64_t>(i + 1), names[i]);
+      }
+    }
+  }
+  const std::string dir = DirName(path);
+  const std::string tmp = dir + "/." + BaseName(path) + ".tmp-" + UniqueSuffix();
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (fd < 0) {
+    int err = errno;
+    struct stat st {};
+    if (err == ENOENT && ::stat(dir.c_str(), &st) != 0) {
+      throw CsvInputError(ErrorKind::kIo, "cannot write '" + path + "': the folder '" + dir + "' does not exist", path, 0,
+                          0, std::string(), err);
+    }
+    ThrowIo("cannot write", path, err);
+  }
+  try {
+    FileWriter w(fd, path);
+    std::string buf;
+    buf.reserve((1 << 20) + 4096);
+    for (size_t c = 0; c < names.size(); ++c) {
+      if (c) buf += ',';
+      AppendHeaderName(buf, names[c]);
+    }
+    buf += '\n';
+    const size_t n_cols = columns.size();
+    const bool single = n_cols == 1;
+    for (size_t r = 0; r < n_rows; ++r) {
+      for (size_t c = 0; c < n_cols; ++c) {
+        if (c) buf += ',';
+        const float v = columns[c][r];
+        if (single && std::isnan(v)) {
+          buf += "\"\"";
+        } else {
+          AppendFloat(buf, v);
+        }
+      }
+      buf += '\n';
+      if (buf.size() >= (1 << 20)) {
+        w.Write(buf);
+        buf.clear();
+      }
+    }
+    w.Write(buf);
+    if (::fsync(fd) != 0) ThrowIo("cannot fsync", path, errno);
+    int fd2 = fd;
+    fd = -1;
+    if (::close(fd2) != 0) ThrowIo("cannot write", path, errno);
+    if (::rename(tmp.c_str(), path.c_str()) != 0) ThrowIo("cannot rename the temp file onto", path, errno);
+  } catch (...) {
+    if (fd >= 0) ::close(fd);
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  FsyncDir(dir);
+}
+
+}  // namespace hierimpute::csv
