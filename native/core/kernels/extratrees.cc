@@ -1,0 +1,199 @@
+// ExtraTrees regressor: see extratrees.h for the semantics.
+#include "kernels/extratrees.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <exception>
+#include <limits>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+namespace hierimpute {
+namespace trees {
+
+unsigned ResolveThreads(int threads, size_t units) {
+  unsigned n = threads > 0 ? static_cast<unsigned>(threads) : std::thread::hardware_concurrency();
+  if (n == 0) n = 1;
+  if (units < n) n = static_cast<unsigned>(units == 0 ? 1 : units);
+  return n;
+}
+
+void ParallelUnits(size_t units, int threads, const std::function<void(size_t)>& fn) {
+  const unsigned n = ResolveThreads(threads, units);
+  if (n <= 1) {
+    for (size_t u = 0; u < units; ++u) fn(u);
+    return;
+  }
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::exception_ptr error;
+  std::mutex errorMutex;
+  auto body = [&]() {
+    for (;;) {
+      if (failed.load(std::memory_order_relaxed)) return;
+      const size_t u = next.fetch_add(1);
+      if (u >= units) return;
+      try {
+        fn(u);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(errorMutex);
+        if (!error) error = std::current_exception();
+        failed.store(true);
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  pool.reserve(n - 1);
+  for (unsigned t = 1; t < n; ++t) pool.emplace_back(body);
+  body();
+  for (auto& th : pool) th.join();
+  if (error) std::rethrow_exception(error);
+}
+
+namespace {
+
+// sklearn's constants: a feature is constant in a node when max <= min + 1e-7; a node whose
+// target variance is <= DBL_EPSILON is a leaf.
+constexpr double kFeatureThreshold = 1e-7;
+constexpr double kImpurityEpsilon = std::numeric_limits<double>::epsilon();
+
+/** Counter-based uniform doubles in [0, 1) from one node key. */
+struct NodeRng {
+  uint64_t state;
+  explicit NodeRng(uint64_t key) : state(key) {}
+  double Uniform() {
+    state += 0x9E3779B97F4A7C15ULL;
+    uint64_t z = state;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    z ^= z >> 31;
+    return static_cast<double>(z >> 11) * (1.0 / 9007199254740992.0);
+  }
+};
+
+inline uint64_t ChildKey(uint64_t key, bool right) {
+  return Mix64(key ^ (right ? 0xD1B54A32D192ED03ULL : 0x8CB92BA72F3D8DD7ULL));
+}
+
+struct NodeTask {
+  uint32_t start, end;    // training rows samples[start, end)
+  uint32_t qstart, qend;  // query rows qrows[qstart, qend)
+  uint32_t depth;
+  uint64_t key;
+};
+
+/** Grows one tree only where query rows go and writes each query row's leaf mean to pred. */
+void GrowTree(const FeatureBlock& train, const std::vector<double>& y, const FeatureBlock& query,
+              const ExtraTreesParams& params, uint64_t treeKey, double* pred) {
+  const size_t nFeat = train.cols.size();
+  std::vector<uint32_t> samples(train.n), qrows(query.n);
+  for (size_t i = 0; i < train.n; ++i) samples[i] = static_cast<uint32_t>(i);
+  for (size_t i = 0; i < query.n; ++i) qrows[i] = static_cast<uint32_t>(i);
+  std::vector<float> xf(train.n);
+  std::vector<double> yn(train.n);
+  std::vector<NodeTask> stack;
+  stack.push_back({0, static_cast<uint32_t>(train.n), 0, static_cast<uint32_t>(query.n), 0, treeKey});
+  const size_t minSplit = static_cast<size_t>(std::max(2, params.minSamplesSplit));
+
+  while (!stack.empty()) {
+    const NodeTask node = stack.back();
+    stack.pop_back();
+    if (node.qstart == node.qend) continue;  // no query row reaches this subtree
+    const size_t cnt = node.end - node.start;
+    const uint32_t* s = samples.data() + node.start;
+    double sum = 0.0;
+    for (size_t p = 0; p < cnt; ++p) {
+      yn[p] = y[s[p]];
+      sum += yn[p];
+    }
+    const double mean = sum / static_cast<double>(cnt);
+    bool leaf = cnt < minSplit || (params.maxDepth > 0 && node.depth >= static_cast<uint32_t>(params.maxDepth));
+    if (!leaf) {
+      double ss = 0.0;
+      for (size_t p = 0; p < cnt; ++p) ss += (yn[p] - mean) * (yn[p] - mean);
+      leaf = ss / static_cast<double>(cnt) <= kImpurityEpsilon;
+    }
+    int bestF = -1;
+    double bestT = 0.0;
+    if (!leaf) {
+      NodeRng rng(node.key);
+      double bestProxy = -std::numeric_limits<double>::infinity();
+      for (size_t f = 0; f < nFeat; ++f) {
+        const float* col = train.cols[f];
+        float mn = col[s[0]], mx = mn;
+        for (size_t p = 0; p < cnt; ++p) {
+          const float v = col[s[p]];
+          xf[p] = v;
+          mn = v < mn ? v : mn;
+          mx = v > mx ? v : mx;
+        }
+        const double u = rng.Uniform();  // drawn for every feature: keeps streams aligned
+        if (static_cast<double>(mx) <= static_cast<double>(mn) + kFeatureThreshold) continue;
+        double t = static_cast<double>(mn) + (static_cast<double>(mx) - static_cast<double>(mn)) * u;
+        if (t >= static_cast<double>(mx)) t = mn;
+        size_t nL = 0;
+        double sL = 0.0;
+        for (size_t p = 0; p < cnt; ++p) {
+          const bool left = static_cast<double>(xf[p]) <= t;
+          nL += left;
+          sL += left ? yn[p] : 0.0;
+        }
+        if (nL == 0 || nL == cnt) continue;
+        const double sR = sum - sL;
+        const double proxy = sL * sL / static_cast<double>(nL) + sR * sR / static_cast<double>(cnt - nL);
+        if (proxy > bestProxy) {
+          bestProxy = proxy;
+          bestF = static_cast<int>(f);
+          bestT = t;
+        }
+      }
+      leaf = bestF < 0;
+    }
+    if (leaf) {
+      for (uint32_t q = node.qstart; q < node.qend; ++q) pred[qrows[q]] = mean;
+      continue;
+    }
+    const float* tcol = train.cols[bestF];
+    uint32_t* b = samples.data() + node.start;
+    uint32_t* e = samples.data() + node.end;
+    uint32_t* mid = std::partition(b, e, [&](uint32_t r) { return static_cast<double>(tcol[r]) <= bestT; });
+    const float* qcol = query.cols[bestF];
+    uint32_t* qb = qrows.data() + node.qstart;
+    uint32_t* qe = qrows.data() + node.qend;
+    uint32_t* qmid = std::partition(qb, qe, [&](uint32_t r) { return static_cast<double>(qcol[r]) <= bestT; });
+    const uint32_t splitPos = static_cast<uint32_t>(mid - samples.data());
+    const uint32_t qsplit = static_cast<uint32_t>(qmid - qrows.data());
+    stack.push_back({splitPos, node.end, qsplit, node.qend, node.depth + 1, ChildKey(node.key, true)});
+    stack.push_back({node.start, splitPos, node.qstart, qsplit, node.depth + 1, ChildKey(node.key, false)});
+  }
+}
+
+}  // namespace
+
+std::vector<double> ExtraTreesFitPredict(const FeatureBlock& train, const std::vector<double>& y,
+                                         const FeatureBlock& query, const ExtraTreesParams& params) {
+  std::vector<double> out(query.n, 0.0);
+  if (query.n == 0) return out;
+  if (train.n == 0) throw std::runtime_error("extratrees: no training rows");
+  if (train.cols.size() == 0) {
+    double sum = 0.0;
+    for (double v : y) sum += v;
+    std::fill(out.begin(), out.end(), sum / static_cast<double>(train.n));
+    return out;
+  }
+  const size_t nTrees = static_cast<size_t>(std::max(1, params.nEstimators));
+  std::vector<std::vector<double>> perTree(nTrees);
+  ParallelUnits(nTrees, params.threads, [&](size_t t) {
+    perTree[t].assign(query.n, 0.0);
+    GrowTree(train, y, query, params, StreamKey(params.seed, t), perTree[t].data());
+  });
+  for (size_t t = 0; t < nTrees; ++t)
+    for (size_t q = 0; q < query.n; ++q) out[q] += perTree[t][q];
+  for (size_t q = 0; q < query.n; ++q) out[q] /= static_cast<double>(nTrees);
+  return out;
+}
+
+}  // namespace trees
+}  // namespace hierimpute

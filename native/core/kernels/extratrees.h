@@ -1,0 +1,62 @@
+// ExtraTrees regressor (Geurts et al. 2006; scikit-learn ExtraTreesRegressor semantics) fitted and
+// applied in one call: each tree is grown on all training rows (bootstrap=False), every node tries
+// every non-constant feature (max_features=1.0) with one threshold drawn uniformly in
+// [min, max) of that feature in the node, keeps the split with the best squared-error reduction,
+// and stops at nodes with < min_samples_split rows or zero variance. Prediction = mean over trees of
+// the leaf means. Trees run in parallel; node randomness comes from a key derived from
+// (seed, tree, path to the node), so results are bit-identical for any thread count, and subtrees
+// that hold no row to predict are never grown (their growth could not change any prediction).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+namespace hierimpute {
+namespace trees {
+
+/** splitmix64 step: a well-mixed 64-bit hash, used to derive independent random streams. */
+inline uint64_t Mix64(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31);
+}
+/** Stream key for (seed, a, b, c): order-sensitive hash chain. */
+inline uint64_t StreamKey(uint64_t seed, uint64_t a, uint64_t b = 0, uint64_t c = 0) {
+  return Mix64(Mix64(Mix64(Mix64(seed) ^ a) ^ b) ^ c);
+}
+
+/** Resolves the `threads` option: 0 = all cores, otherwise min(threads, units). */
+unsigned ResolveThreads(int threads, size_t units);
+
+/**
+ * Runs fn(unit) for unit in [0, units) on `threads` threads (0 = all cores). Each unit must write
+ * only its own outputs, so the result never depends on the thread count. The first exception
+ * thrown by a unit is rethrown after all threads stop.
+ */
+void ParallelUnits(size_t units, int threads, const std::function<void(size_t)>& fn);
+
+/** A column-major float32 feature block: cols[f][i], i < n. */
+struct FeatureBlock {
+  std::vector<const float*> cols;
+  size_t n = 0;
+};
+
+struct ExtraTreesParams {
+  int nEstimators = 10;
+  int minSamplesSplit = 2;
+  int maxDepth = 0;  // 0 = unlimited (sklearn max_depth=None)
+  uint64_t seed = 0;
+  int threads = 1;
+};
+
+/**
+ * Fits an ExtraTrees regressor on (train, y) and returns its predictions for the rows of `query`
+ * (same features, same order). With zero features, every prediction is mean(y).
+ */
+std::vector<double> ExtraTreesFitPredict(const FeatureBlock& train, const std::vector<double>& y,
+                                         const FeatureBlock& query, const ExtraTreesParams& params);
+
+}  // namespace trees
+}  // namespace hierimpute
