@@ -1,0 +1,31 @@
+// Numeric CSV files <-> Matrix, through the native parser / writer (no per-cell JavaScript).
+//
+// Semantics (details in native/core/csv.h):
+//   - header line required; names kept (quoted names exactly, unquoted ones trimmed); row order kept
+//   - an empty cell, NA, NaN (and pandas' other default NA tokens) is missing -> NaN in the
+//     Float32Array (there is no Arrow null bitmap: NaN is the only missing marker)
+//   - numbers are parsed as float64 then cast to float32, like pandas read_csv + astype(float32)
+//   - written values are the shortest text that reads back to the same float32; NaN -> empty cell
+//   - writes are atomic; input files are never modified
+import { fromNativeError } from './errors.js';
+import { makeMatrix, type Matrix } from './matrix.js';
+import { tablesAddon } from './native.js';
+
+/** Reads a numeric CSV file into a Matrix (one fresh Float32Array per column). */
+export async function readCsv(path: string): Promise<Matrix> {
+  try {
+    const t = await tablesAddon().readCsv(path);
+    return makeMatrix(t.names, t.columns);
+  } catch (err) {
+    throw fromNativeError(err, path);
+  }
+}
+
+/** Writes a Matrix as CSV, atomically (the native writer does temp file + fsync + rename itself). */
+export async function writeCsv(m: Matrix, path: string): Promise<void> {
+  try {
+    await tablesAddon().writeCsv(path, m.names, m.columns, m.nRows);
+  } catch (err) {
+    throw fromNativeError(err, path);
+  }
+}
