@@ -4,8 +4,12 @@
 // Everything here is called from the JS thread only, so MPI_THREAD_SERIALIZED suffices;
 // we still ask for MPI_THREAD_MULTIPLE-free SERIALIZED to keep MPI's locking cheap.
 //
-// Wire format of every message: [1 byte codec kind][body]. Large bodies are sent and
-// received zero-copy with a two-block hindexed datatype (header byte + caller's buffer).
+// Wire format: a small message is ONE MPI message [kind byte][body]. A large body (> 16 KiB)
+// is a header message [kind|0x80][u64 length] followed, on the same tag, by the body as a plain
+// contiguous message sent straight from the caller's buffer and received straight into the
+// target buffer (no copy, and contiguous so the MPI's single-copy shared-memory path applies).
+// MPI's non-overtaking rule (same source, tag, communicator) keeps the pair together; the
+// receiver takes both in one native call, so no other receive can come between them.
 #include <dlfcn.h>
 #include <unistd.h>
 #include <mpi.h>
@@ -22,12 +26,16 @@ namespace {
 
 constexpr size_t kSmallMessage = 16 * 1024;  // below this, one contiguous copy is cheaper
 
+constexpr unsigned char kLargeFlag = 0x80;
+
 struct Pending {
-  MPI_Request request = MPI_REQUEST_NULL;
-  std::vector<char> owned;             // small sends: header+body copy
-  unsigned char header = 0;            // large sends: the header byte lives here
+  MPI_Request requests[2] = {MPI_REQUEST_NULL, MPI_REQUEST_NULL};
+  std::vector<char> owned;             // small sends: header+body; large sends: the header
   Napi::Reference<Napi::Value> keep;   // large sends: keeps the JS buffer alive
 };
+
+int32_t* g_status = nullptr;           // [source, tag, kind, length] of the last receive
+Napi::Reference<Napi::Value> g_status_ref;
 
 std::unordered_map<uint32_t, std::unique_ptr<Pending>> g_pending;
 uint32_t g_next_id = 1;
@@ -78,17 +86,6 @@ int Source(const Napi::Value& v) {
 int Tag(const Napi::Value& v) {
   int t = v.IsNumber() ? v.As<Napi::Number>().Int32Value() : -1;
   return t < 0 ? MPI_ANY_TAG : t;
-}
-
-MPI_Datatype TwoBlocks(Napi::Env env, void* header, void* body, size_t bodyLen) {
-  int lengths[2] = {1, static_cast<int>(bodyLen)};
-  MPI_Aint displs[2];
-  MPI_CHECK(env, MPI_Get_address(header, &displs[0]));
-  MPI_CHECK(env, MPI_Get_address(body, &displs[1]));
-  MPI_Datatype type;
-  MPI_CHECK(env, MPI_Type_create_hindexed(2, lengths, displs, MPI_BYTE, &type));
-  MPI_CHECK(env, MPI_Type_commit(&type));
-  return type;
 }
 
 // init(requiredLevel) -> provided level
@@ -159,17 +156,22 @@ Napi::Value Send(const Napi::CallbackInfo& info) {
     p->owned[0] = static_cast<char>(kind);
     if (n) std::memcpy(p->owned.data() + 1, body.Data(), n);
     MPI_CHECK(env, MPI_Isend(p->owned.data(), static_cast<int>(n + 1), MPI_BYTE, dest, tag,
-                             MPI_COMM_WORLD, &p->request));
+                             MPI_COMM_WORLD, &p->requests[0]));
   } else {
-    p->header = kind;
+    if (n > static_cast<size_t>(INT32_MAX))
+      throw Napi::RangeError::New(env, "MPI message bodies are limited to 2 GiB - 1 bytes");
+    uint64_t len = n;
+    p->owned.resize(1 + sizeof len);
+    p->owned[0] = static_cast<char>(kind | kLargeFlag);
+    std::memcpy(p->owned.data() + 1, &len, sizeof len);
     p->keep = Napi::Persistent(info[3]);
-    MPI_Datatype type = TwoBlocks(env, &p->header, body.Data(), n);
-    int rc = MPI_Isend(MPI_BOTTOM, 1, type, dest, tag, MPI_COMM_WORLD, &p->request);
-    MPI_Type_free(&type);
-    if (rc != MPI_SUCCESS) ThrowMpi(env, rc, "MPI_Isend");
+    MPI_CHECK(env, MPI_Isend(p->owned.data(), static_cast<int>(p->owned.size()), MPI_BYTE, dest, tag,
+                             MPI_COMM_WORLD, &p->requests[0]));
+    MPI_CHECK(env, MPI_Isend(body.Data(), static_cast<int>(n), MPI_BYTE, dest, tag, MPI_COMM_WORLD,
+                             &p->requests[1]));
   }
   int done = 0;
-  MPI_CHECK(env, MPI_Test(&p->request, &done, MPI_STATUS_IGNORE));
+  MPI_CHECK(env, MPI_Testall(2, p->requests, &done, MPI_STATUSES_IGNORE));
   if (done) return Napi::Number::New(env, 0);
   uint32_t id = g_next_id++;
   if (g_next_id == 0) g_next_id = 1;
@@ -184,7 +186,7 @@ Napi::Value Test(const Napi::CallbackInfo& info) {
   auto it = g_pending.find(id);
   if (it == g_pending.end()) return Napi::Boolean::New(env, true);
   int done = 0;
-  MPI_CHECK(env, MPI_Test(&it->second->request, &done, MPI_STATUS_IGNORE));
+  MPI_CHECK(env, MPI_Testall(2, it->second->requests, &done, MPI_STATUSES_IGNORE));
   if (done) g_pending.erase(it);
   return Napi::Boolean::New(env, done != 0);
 }
@@ -193,19 +195,29 @@ Napi::Value PendingCount(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(g_pending.size()));
 }
 
-// tryRecv(source, tag, spinMicros, into?) -> null | {source, tag, kind, length, payload}
+// setStatusArray(Int32Array(4)): where tryRecv reports [source, tag, kind, length].
+Napi::Value SetStatusArray(const Napi::CallbackInfo& info) {
+  Napi::Int32Array a = info[0].As<Napi::Int32Array>();
+  if (a.ElementLength() < 4) throw Napi::RangeError::New(info.Env(), "status array needs 4 elements");
+  g_status_ref = Napi::Persistent(info[0]);
+  g_status = a.Data();
+  return info.Env().Undefined();
+}
+
+// tryRecv(source, tag, spinMicros, into?) -> null | payload (Buffer, or `into` itself)
 // Matches with MPI_Improbe/MPI_Mrecv (safe with ANY_SOURCE). Spins at most spinMicros.
-// When `into` is a Uint8Array large enough, the body lands in it (payload === into).
+// The envelope goes to the status array: [source, tag, kind, body length].
 Napi::Value TryRecv(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  RequireLive(env);
+  if (g_status == nullptr) throw Napi::Error::New(env, "tryRecv before setStatusArray");
   int source = Source(info[0]);
   int tag = Tag(info[1]);
   double spin = info.Length() > 2 && info[2].IsNumber() ? info[2].As<Napi::Number>().DoubleValue() : 0;
   MPI_Message msg;
   MPI_Status status;
   int flag = 0;
-  auto start = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point start;
+  if (spin > 0) start = std::chrono::steady_clock::now();
   for (;;) {
     MPI_CHECK(env, MPI_Improbe(source, tag, MPI_COMM_WORLD, &flag, &msg, &status));
     if (flag || spin <= 0) break;
@@ -215,42 +227,39 @@ Napi::Value TryRecv(const Napi::CallbackInfo& info) {
   if (!flag) return env.Null();
   int count = 0;
   MPI_CHECK(env, MPI_Get_count(&status, MPI_BYTE, &count));
-  if (count < 1) throw Napi::Error::New(env, "received an MPI message without the hierimpute codec header");
+  if (count < 1 || static_cast<size_t>(count) > kSmallMessage + 1)
+    throw Napi::Error::New(env, "received an MPI message that does not carry the hierimpute codec header");
+  MPI_CHECK(env, MPI_Mrecv(g_scratch.data(), count, MPI_BYTE, &msg, MPI_STATUS_IGNORE));
+  auto header = static_cast<unsigned char>(g_scratch[0]);
+  bool large = (header & kLargeFlag) != 0;
   size_t n = static_cast<size_t>(count) - 1;
-  unsigned char header = 0;
-  Napi::Value payload;
-  bool into = info.Length() > 3 && info[3].IsTypedArray() &&
-              info[3].As<Napi::Uint8Array>().ByteLength() >= n;
-  if (n <= kSmallMessage && !into) {
-    MPI_CHECK(env, MPI_Mrecv(g_scratch.data(), count, MPI_BYTE, &msg, MPI_STATUS_IGNORE));
-    header = static_cast<unsigned char>(g_scratch[0]);
-    payload = Napi::Buffer<char>::Copy(env, g_scratch.data() + 1, n);
-  } else {
-    Napi::Uint8Array target;
-    if (into) {
-      target = info[3].As<Napi::Uint8Array>();
-      payload = info[3];
-    } else {
-      auto buf = Napi::Buffer<uint8_t>::New(env, n);
-      target = buf;
-      payload = buf;
-    }
-    if (n == 0) {
-      MPI_CHECK(env, MPI_Mrecv(&header, 1, MPI_BYTE, &msg, MPI_STATUS_IGNORE));
-    } else {
-      MPI_Datatype type = TwoBlocks(env, &header, target.Data(), n);
-      int rc = MPI_Mrecv(MPI_BOTTOM, 1, type, &msg, MPI_STATUS_IGNORE);
-      MPI_Type_free(&type);
-      if (rc != MPI_SUCCESS) ThrowMpi(env, rc, "MPI_Mrecv");
-    }
+  if (large) {
+    uint64_t len = 0;
+    std::memcpy(&len, g_scratch.data() + 1, sizeof len);
+    n = static_cast<size_t>(len);
   }
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("source", status.MPI_SOURCE);
-  out.Set("tag", status.MPI_TAG);
-  out.Set("kind", static_cast<uint32_t>(header));
-  out.Set("length", static_cast<double>(n));
-  out.Set("payload", payload);
-  return out;
+  bool into = info.Length() > 3 && info[3].IsTypedArray() && info[3].As<Napi::Uint8Array>().ByteLength() >= n;
+  Napi::Value payload;
+  uint8_t* target;
+  if (into) {
+    payload = info[3];
+    target = info[3].As<Napi::Uint8Array>().Data();
+  } else {
+    auto buf = Napi::Buffer<uint8_t>::New(env, n);
+    payload = buf;
+    target = buf.Data();
+  }
+  if (large) {
+    MPI_CHECK(env, MPI_Recv(target, static_cast<int>(n), MPI_BYTE, status.MPI_SOURCE, status.MPI_TAG,
+                            MPI_COMM_WORLD, MPI_STATUS_IGNORE));
+  } else if (n) {
+    std::memcpy(target, g_scratch.data() + 1, n);
+  }
+  g_status[0] = status.MPI_SOURCE;
+  g_status[1] = status.MPI_TAG;
+  g_status[2] = header & ~kLargeFlag;
+  g_status[3] = static_cast<int32_t>(n);
+  return payload;
 }
 
 // probe(source, tag) -> null | {source, tag, length}  (does not receive)
@@ -275,7 +284,7 @@ Napi::Value Ibarrier(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   RequireLive(env);
   auto p = std::make_unique<Pending>();
-  MPI_CHECK(env, MPI_Ibarrier(MPI_COMM_WORLD, &p->request));
+  MPI_CHECK(env, MPI_Ibarrier(MPI_COMM_WORLD, &p->requests[0]));
   uint32_t id = g_next_id++;
   g_pending.emplace(id, std::move(p));
   return Napi::Number::New(env, id);
@@ -291,8 +300,11 @@ Napi::Value Finalize(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!IsInitialized() || IsFinalized()) return env.Undefined();
   for (auto& [id, p] : g_pending) {
-    MPI_Cancel(&p->request);
-    MPI_Request_free(&p->request);
+    for (auto& r : p->requests) {
+      if (r == MPI_REQUEST_NULL) continue;
+      MPI_Cancel(&r);
+      MPI_Request_free(&r);
+    }
   }
   g_pending.clear();
   MPI_CHECK(env, MPI_Finalize());
@@ -319,6 +331,7 @@ Napi::Object Module(Napi::Env env, Napi::Object exports) {
   exports.Set("test", Napi::Function::New(env, Test));
   exports.Set("pendingCount", Napi::Function::New(env, PendingCount));
   exports.Set("tryRecv", Napi::Function::New(env, TryRecv));
+  exports.Set("setStatusArray", Napi::Function::New(env, SetStatusArray));
   exports.Set("probe", Napi::Function::New(env, Probe));
   exports.Set("ibarrier", Napi::Function::New(env, Ibarrier));
   exports.Set("abort", Napi::Function::New(env, Abort));

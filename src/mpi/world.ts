@@ -1,8 +1,9 @@
 // The world communicator: a real MPI world under a launcher, a single-rank world without one.
 // Receives never block Node's event loop: each recv first spins briefly inside the addon
 // (bounded, default 20 µs, catches ping-pong replies at near-C latency), then is polled from
-// the event loop, with setImmediate while traffic is recent and timers backing off to 2 ms
-// when idle (idle ranks on an oversubscribed node must not starve the busy ones).
+// the event loop: with setImmediate for `hotWindowMs` after the last progress (a peer that was
+// descheduled for a time slice must not push us into timer sleeps), then with timers backing
+// off to 2 ms (idle ranks on an oversubscribed node must not starve the busy ones).
 import { buildInfo } from '../bindings/paths.js';
 import { loadAddon } from '../bindings/load.js';
 import { decode, encode, type Decoded, type Payload } from './codec.js';
@@ -56,7 +57,9 @@ interface MpiAddon {
   send(dest: number, tag: number, kind: number, body: Uint8Array): number;
   test(id: number): boolean;
   pendingCount(): number;
-  tryRecv(source: number, tag: number, spinMicros: number, into?: Uint8Array): { source: number; tag: number; kind: number; length: number; payload: Buffer } | null;
+  /** Returns the payload (a new Buffer, or `into`); the envelope lands in the status array. */
+  tryRecv(source: number, tag: number, spinMicros: number, into?: Uint8Array): Uint8Array | null;
+  setStatusArray(status: Int32Array): void;
   probe(source: number, tag: number): ProbeResult | null;
   ibarrier(): number;
   abort(code: number): never;
@@ -68,8 +71,8 @@ interface MpiAddon {
 /** Tuning of the receive poller; exported for the benchmark. */
 export const pollTuning = {
   spinMicros: 20,
-  /** Empty polls done with setImmediate before timers take over. */
-  hotPolls: 200,
+  /** How long after the last progress polling stays on setImmediate before timers take over. */
+  hotWindowMs: 20,
   maxDelayMs: 2,
 };
 
@@ -83,13 +86,15 @@ class MpiWorld implements Communicator {
   readonly size: number;
   private readonly waiters: Waiter[] = [];
   private scheduled = false;
-  private idlePolls = 0;
+  private lastProgress = 0;
   private readonly provided: number;
   private finalized = false;
+  private readonly status = new Int32Array(4);
 
   constructor(private readonly addon: MpiAddon, readonly launch: Launch) {
     const levels = addon.threadLevels();
     this.provided = addon.init(levels.serialized);
+    addon.setStatusArray(this.status);
     this.rank = addon.rank();
     this.size = addon.size();
   }
@@ -121,7 +126,7 @@ class MpiWorld implements Communicator {
     // Fast path: only when nobody is queued ahead of us (keeps receives in call order).
     if (this.waiters.length === 0) {
       const hit = this.addon.tryRecv(source, tag, pollTuning.spinMicros, options.into);
-      if (hit) return Promise.resolve(toMessage(hit));
+      if (hit) return Promise.resolve(this.message(hit));
     }
     return new Promise((resolve, reject) => this.enqueue({ kind: 'recv', source, tag, into: options.into, resolve, reject }));
   }
@@ -147,6 +152,12 @@ class MpiWorld implements Communicator {
     this.addon.finalize();
   }
 
+  private message(payload: Uint8Array): Message {
+    const [source, tag, kind, length] = this.status as unknown as [number, number, number, number];
+    const body = Buffer.from(payload.buffer, payload.byteOffset, length);
+    return { source, tag, length, ...decode(kind, body) };
+  }
+
   private checkPeer(peer: number, what: string): void {
     if (!Number.isInteger(peer) || peer < 0 || peer >= this.size) {
       throw new RangeError(`cannot ${what} rank ${peer}: the world has ranks 0..${this.size - 1}`);
@@ -155,19 +166,16 @@ class MpiWorld implements Communicator {
 
   private enqueue(w: Waiter): void {
     this.waiters.push(w);
-    this.idlePolls = 0;
-    this.schedule(true);
+    this.lastProgress = performance.now();
+    this.schedule();
   }
 
-  private schedule(hot: boolean): void {
+  private schedule(): void {
     if (this.scheduled || this.waiters.length === 0) return;
     this.scheduled = true;
-    if (hot || this.idlePolls < pollTuning.hotPolls) {
-      setImmediate(this.pump);
-    } else {
-      const delay = Math.min(pollTuning.maxDelayMs, 1 + Math.floor((this.idlePolls - pollTuning.hotPolls) / 50));
-      setTimeout(this.pump, delay);
-    }
+    const idleMs = performance.now() - this.lastProgress;
+    if (idleMs < pollTuning.hotWindowMs) setImmediate(this.pump);
+    else setTimeout(this.pump, Math.min(pollTuning.maxDelayMs, 1 + Math.floor(idleMs / 1000)));
   }
 
   private readonly pump = (): void => {
@@ -187,7 +195,7 @@ class MpiWorld implements Communicator {
           const hit = this.addon.tryRecv(w.source, w.tag, 0, w.into);
           if (hit) {
             this.waiters.splice(i, 1);
-            w.resolve(toMessage(hit));
+            w.resolve(this.message(hit));
             progressed = true;
             continue;
           }
@@ -199,15 +207,11 @@ class MpiWorld implements Communicator {
       for (const w of pending) w.reject(err as Error);
       return;
     }
-    this.idlePolls = progressed ? 0 : this.idlePolls + 1;
-    this.schedule(progressed);
+    if (progressed) this.lastProgress = performance.now();
+    this.schedule();
   };
 }
 
-function toMessage(raw: { source: number; tag: number; kind: number; length: number; payload: Buffer }): Message {
-  const body = raw.payload.length === raw.length ? raw.payload : raw.payload.subarray(0, raw.length);
-  return { source: raw.source, tag: raw.tag, length: raw.length, ...decode(raw.kind, body) };
-}
 
 /** One rank, no MPI library loaded. Sends to self are delivered in order (loopback). */
 class SingleWorld implements Communicator {
