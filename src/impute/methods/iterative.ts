@@ -1,2 +1,164 @@
-// Placeholder until the iterative kernels land.
-export {};
+// MICE imputers (scikit-learn IterativeImputer semantics) over the native ExtraTrees / XGBoost kernels.
+//
+// Semantics (sklearn 1.2 IterativeImputer with initial_strategy='mean', imputation_order='ascending',
+// n_nearest_features=None, sample_posterior=False, min/max_value=-inf/+inf):
+//  - every missing cell starts at its column's mean over the observed cells of ALL rows of `data`;
+//  - each sweep regresses every column that has missing cells (fewest missing first, ties by column
+//    index) on all other columns' current values over the rows where it is observed, and replaces its
+//    missing cells by the predictions; up to `max_iter` sweeps;
+//  - stops early after the first sweep whose change ||X_t - X_{t-1}||_inf (numpy's matrix inf-norm:
+//    the largest per-row sum of absolute changes) is below `tol` x max|observed value|;
+//  - no clipping (the hierarchical engine clips to the global bounds afterwards);
+//  - a single column: the mean fill is the answer (no feature to regress on);
+//  - a column with no observed value in `data`: the promise rejects with an error naming the column
+//    (its mean is undefined; sklearn would silently drop the column);
+//  - no missing cell in the target rows: the rows are returned unchanged, nothing is fitted.
+// Randomness of sweep i, column j, tree t comes from a stream keyed by (seed, i, j, t), so the result is
+// bit-identical for any `threads` (trees are grown in parallel). XGBoost as the MICE estimator always
+// trains single-threaded (xgboost's multi-threaded hist is not guaranteed to be thread-count invariant).
+// No file is written (the reference design wrote a fixed imputed_outputs/tmp.csv shared by all ranks).
+import { loadAddon } from '../../bindings/load.js';
+import { makeMatrix, type Matrix } from '../../tables/matrix.js';
+import type { ImputeContext, Imputer, OptionDoc } from '../types.js';
+
+/** Native shape of the MICE kernel (native/core/trees_binding.cc). */
+export interface MiceNativeParams {
+  estimator: 'extratrees' | 'xgboost';
+  /** ExtraTrees trees or XGBoost boosting rounds. */
+  nEstimators: number;
+  /** ExtraTrees: 0 = unlimited; XGBoost: tree depth. */
+  maxDepth: number;
+  learningRate: number;
+  maxIter: number;
+  tol: number;
+  seed: number;
+  threads: number;
+}
+export interface MiceNativeResult {
+  columns: Float32Array[];
+  /** Sweeps run (sklearn `n_iter_`). */
+  nIter: number;
+  /** True when the tolerance stopped the sweeps before max_iter. */
+  converged: boolean;
+}
+interface MiceAddon {
+  miceImpute(columns: readonly Float32Array[], targetStart: number, names: readonly string[], params: MiceNativeParams): Promise<MiceNativeResult>;
+}
+
+export type MiceEstimatorName = 'extratrees' | 'xgboost';
+
+export interface IterativeSimpleOptions {
+  /** Trees of the ExtraTrees regressor (sklearn ExtraTreesRegressor n_estimators). Default 10. */
+  n_estimators: number;
+  /** Maximum number of imputation sweeps (sklearn max_iter). Default 10. */
+  max_iter: number;
+  /** Stopping tolerance (sklearn tol). Default 1e-3. */
+  tol: number;
+}
+
+export interface IterativeFunctionOptions extends IterativeSimpleOptions {
+  /** Regressor fitted per column and sweep. Default 'extratrees'. */
+  estimator: MiceEstimatorName;
+  /** Trees (extratrees) or boosting rounds (xgboost); 0 = the estimator's default: 10 / 100. Default 0. */
+  n_estimators: number;
+  /** Tree depth; 0 = the estimator's default: unlimited (extratrees) / 6 (xgboost). Default 0. */
+  max_depth: number;
+  /** XGBoost learning rate (eta); ignored by extratrees. Default 0.3. */
+  learning_rate: number;
+}
+
+/** Runs the native MICE kernel; exported for the benchmark and tests (returns nIter / converged too). */
+export async function runMice(data: Matrix, targetStart: number, params: MiceNativeParams): Promise<{ matrix: Matrix; nIter: number; converged: boolean }> {
+  checkTargetStart(data, targetStart);
+  const addon = loadAddon<MiceAddon>('hierimpute_core');
+  const res = await addon.miceImpute(data.columns, targetStart, data.names, params);
+  return { matrix: makeMatrix(data.names, res.columns), nIter: res.nIter, converged: res.converged };
+}
+
+export function checkTargetStart(data: Matrix, targetStart: number): void {
+  if (!Number.isInteger(targetStart) || targetStart < 0 || targetStart > data.nRows)
+    throw new RangeError(`targetStart must be an integer in [0, ${data.nRows}] (got ${targetStart})`);
+}
+
+export function checkContext(method: string, ctx: ImputeContext): void {
+  if (!Number.isSafeInteger(ctx.seed) || ctx.seed < 0) throw new RangeError(`${method}: seed must be a non-negative integer (got ${ctx.seed})`);
+  if (!Number.isInteger(ctx.threads) || ctx.threads < 0) throw new RangeError(`${method}: threads must be an integer >= 0, 0 = all cores (got ${ctx.threads})`);
+}
+
+/** Throws naming the option when `value` is not an integer in [min, max]. */
+export function intOption(method: string, name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+    throw new RangeError(`${method}: option ${name} must be an integer in [${min}, ${max === Number.MAX_SAFE_INTEGER ? 'inf' : max}] (got ${String(value)})`);
+  return value;
+}
+
+/** Throws naming the option when `value` is not a finite number > 0 (or >= 0 with allowZero). */
+export function positiveOption(method: string, name: string, value: unknown, allowZero = false): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0))
+    throw new RangeError(`${method}: option ${name} must be a finite number ${allowZero ? '>= 0' : '> 0'} (got ${String(value)})`);
+  return value;
+}
+
+const simpleDocs: { readonly [K in keyof IterativeSimpleOptions]: OptionDoc } = {
+  n_estimators: { type: 'integer', description: 'trees of the ExtraTrees regressor (default 10)' },
+  max_iter: { type: 'integer', description: 'maximum imputation sweeps over the columns (default 10)' },
+  tol: { type: 'number', description: 'stop when the largest per-row change is below tol x max|observed| (default 1e-3)' },
+};
+
+/** MICE with a native ExtraTrees regressor (sklearn IterativeImputer(ExtraTreesRegressor(n_estimators=10)), max_iter=10). */
+export const iterativeSimple: Imputer<IterativeSimpleOptions> = {
+  name: 'iterative_simple',
+  summary: 'MICE (sklearn IterativeImputer semantics) with a native ExtraTrees regressor, 10 trees, 10 sweeps',
+  defaults: { n_estimators: 10, max_iter: 10, tol: 1e-3 },
+  options: simpleDocs,
+  async impute(data, targetStart, options, ctx) {
+    const m = 'iterative_simple';
+    checkContext(m, ctx);
+    const params: MiceNativeParams = {
+      estimator: 'extratrees',
+      nEstimators: intOption(m, 'n_estimators', options.n_estimators, 1),
+      maxDepth: 0,
+      learningRate: 0.3,
+      maxIter: intOption(m, 'max_iter', options.max_iter, 1),
+      tol: positiveOption(m, 'tol', options.tol, true),
+      seed: ctx.seed,
+      threads: ctx.threads,
+    };
+    return (await runMice(data, targetStart, params)).matrix;
+  },
+};
+
+/** MICE with the estimator chosen by name; writes no file at all. */
+export const iterativeFunction: Imputer<IterativeFunctionOptions> = {
+  name: 'iterative_function',
+  summary: 'MICE (sklearn IterativeImputer semantics) with a chosen native estimator: extratrees or xgboost',
+  defaults: { estimator: 'extratrees', n_estimators: 0, max_depth: 0, learning_rate: 0.3, max_iter: 10, tol: 1e-3 },
+  options: {
+    estimator: { type: 'string', description: 'regressor fitted per column and sweep (default extratrees)', choices: ['extratrees', 'xgboost'] },
+    n_estimators: { type: 'integer', description: 'trees (extratrees) or boosting rounds (xgboost); 0 = estimator default 10 / 100 (default 0)' },
+    max_depth: { type: 'integer', description: 'tree depth; 0 = estimator default: unlimited (extratrees) / 6 (xgboost) (default 0)' },
+    learning_rate: { type: 'number', description: 'xgboost learning rate eta; ignored by extratrees (default 0.3)' },
+    max_iter: simpleDocs.max_iter,
+    tol: simpleDocs.tol,
+  },
+  async impute(data, targetStart, options, ctx) {
+    const m = 'iterative_function';
+    checkContext(m, ctx);
+    const est = options.estimator;
+    if (est !== 'extratrees' && est !== 'xgboost')
+      throw new RangeError(`${m}: option estimator must be one of extratrees, xgboost (got ${String(est)})`);
+    const nEst = intOption(m, 'n_estimators', options.n_estimators, 0);
+    const depth = intOption(m, 'max_depth', options.max_depth, 0);
+    const params: MiceNativeParams = {
+      estimator: est,
+      nEstimators: nEst > 0 ? nEst : est === 'xgboost' ? 100 : 10,
+      maxDepth: depth > 0 ? depth : est === 'xgboost' ? 6 : 0,
+      learningRate: positiveOption(m, 'learning_rate', options.learning_rate),
+      maxIter: intOption(m, 'max_iter', options.max_iter, 1),
+      tol: positiveOption(m, 'tol', options.tol, true),
+      seed: ctx.seed,
+      threads: ctx.threads,
+    };
+    return (await runMice(data, targetStart, params)).matrix;
+  },
+};
