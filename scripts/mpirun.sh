@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs `node dist/main.js ARGS...` under the mpiexec of the MPI the addon was built with, with the
+# flags this needs: OpenMPI as root, more ranks than cores, no colour codes, and a time limit.
+# Usage: scripts/mpirun.sh N [hierimpute args...]      (HIERIMPUTE_MPI_TIMEOUT, default 600 s)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=$1; shift
+info=build/build-info.json
+flavor=$(node -p "require('./$info').mpiFlavor")
+mpiexec=$(node -p "require('./$info').mpiexec")
+limit=${HIERIMPUTE_MPI_TIMEOUT:-600}
+export NO_COLOR=1
+if [ "$flavor" = openmpi ]; then
+  export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+  exec "$mpiexec" --oversubscribe --timeout "$limit" -x NO_COLOR -n "$n" node dist/main.js "$@"
+else
+  export MPIEXEC_TIMEOUT=$limit UCX_ERROR_SIGNALS=
+  exec "$mpiexec" -n "$n" node dist/main.js "$@"
+fi
