@@ -131,7 +131,9 @@ void WriteTemp(const PathParts& p, const std::string& content, TempFile* tmp) {
   if (tmp->fd < 0) {
     int err = errno;
     tmp->path.clear();
-    Fail("create a temp file in the lock folder", Join(p.dir, ""), err);
+    throw LockError("hierimpute lock: cannot create a temp file in the lock folder '" + p.dir + "' (for '" +
+                    Join(p.dir, p.base) + "'): " + ErrnoText(err) +
+                    (err == ENOENT ? "; create the folder first" : err == EACCES ? "; the folder is not writable" : ""));
   }
   size_t off = 0;
   while (off < content.size()) {
