@@ -150,6 +150,10 @@ describe('CSV errors name file, line and column', () => {
     await rejectsWith(readMatrix(q), { kind: 'not_a_number', line: 2, column: 1, columnName: 'note', message: ['"multi\nline" is not a number'] });
   });
 
+  it('hints at another separator', async () => {
+    await rejectsWith(readMatrix(csvFile('a;b\n1;2\n')), { kind: 'not_a_number', line: 2, column: 1, columnName: 'a;b', message: ['"1;2"', "';'- or tab-separated"] });
+  });
+
   it('quoting errors', async () => {
     await rejectsWith(readMatrix(csvFile('a,b\n1,"2\n3,4\n')), { kind: 'unterminated_quote', line: 2, column: 2, message: ['line 2', 'never closed'] });
     await rejectsWith(readMatrix(csvFile('a,b\n1,"2"x\n')), { kind: 'bad_quote', line: 2, message: ['line 2', 'after a closing quote'] });
@@ -283,7 +287,7 @@ describe('atomic writes', () => {
       const target = join(dir, 'missing', name);
       let err;
       try { await writeMatrix(m, target); } catch (e) { err = e; }
-      assert.ok(err, name);
+      assert.ok(err instanceof TableInputError && err.kind === 'io' && err.errno === 2, `${name}: ${err}`);
       assert.match(err.message, new RegExp(`cannot write '.*${name}': the folder '.*missing' does not exist`));
     }
     await assert.rejects(writeFileAtomic(join(dir, 'missing', 'y.txt'), 'x'), /the folder '.*missing' does not exist/);

@@ -428,8 +428,15 @@ Table ParseCsv(const char* data, size_t size, const std::string& file) {
   t.names = ParseHeader(fields, line, file);
   const size_t n_cols = t.names.size();
   t.columns.resize(n_cols);
-  const size_t estimate = scanner.CountRemainingLines();
-  for (auto& c : t.columns) c.reserve(estimate);
+  // At most one record per remaining line: size the columns once, write through raw pointers,
+  // trim at the end.
+  const size_t capacity = scanner.CountRemainingLines();
+  std::vector<float*> dst(n_cols);
+  for (size_t c = 0; c < n_cols; ++c) {
+    t.columns[c].resize(capacity);
+    dst[c] = t.columns[c].data();
+  }
+  size_t row = 0;
 
   while (scanner.Next(fields, line)) {
     if (fields.size() != n_cols) {
@@ -443,15 +450,23 @@ Table ParseCsv(const char* data, size_t size, const std::string& file) {
       if (!ParseCell(fields[c], v)) {
         const FieldView& f = fields[c];
         std::string text = f.Text();
+        std::string hint;
+        if (text.find(';') != std::string::npos || text.find('\t') != std::string::npos) {
+          hint = "; this reader splits fields on ',' only: is the file ';'- or tab-separated?";
+        }
         throw CsvInputError(ErrorKind::kNotANumber,
                             Where(file, line) + ", " + ColumnLabel(t.names[c], static_cast<int64_t>(c + 1)) + ": " +
-                                Quote(text) + " is not a number (a cell must be a number, or empty / NA / NaN when missing)",
+                                Quote(text) + " is not a number (a cell must be a number, or empty / NA / NaN when missing)" + hint,
                             file, line, static_cast<int64_t>(c + 1), t.names[c]);
       }
-      t.columns[c].push_back(v);
+      dst[c][row] = v;
     }
-    ++t.n_rows;
+    ++row;
   }
+  for (auto& c : t.columns) {
+    c.resize(row);
+  }
+  t.n_rows = row;
   return t;
 }
 
@@ -466,39 +481,41 @@ void AppendFloat(std::string& out, float value) {
     out += value < 0 ? "-inf" : "inf";
     return;
   }
-  char buf[48];
-  auto r = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::scientific);
-  // buf = [-]d[.ddd]e(+|-)XX: the shortest digits that round-trip.
-  const char* p = buf;
+  // Shortest round-trip digits in scientific form: [-]d[.ddd]e(+|-)XX. A float's decimal exponent
+  // is within [-45, 38], so it always has exactly two digits.
+  char sci[32];
+  const auto r = std::to_chars(sci, sci + sizeof sci, value, std::chars_format::scientific);
   const char* end = r.ptr;
-  const char* e_pos = static_cast<const char*>(std::memchr(buf, 'e', static_cast<size_t>(end - buf)));
-  int exp10 = 0;
-  std::from_chars(e_pos + 1 + (e_pos[1] == '+' ? 1 : 0), end, exp10);
+  const char* e_pos = end - 4;
+  int exp10 = (e_pos[2] - '0') * 10 + (e_pos[3] - '0');
+  if (e_pos[1] == '-') exp10 = -exp10;
   if (exp10 < -4 || exp10 >= 16) {
-    out.append(buf, static_cast<size_t>(end - buf));
+    out.append(sci, static_cast<size_t>(end - sci));
     return;
   }
-  if (*p == '-') {
-    out += '-';
-    ++p;
-  }
-  char digits[16];
+  char buf[40];
+  char* o = buf;
+  const char* p = sci;
+  if (*p == '-') *o++ = *p++;
+  char digits[12];
   int n_digits = 0;
   for (; p < e_pos; ++p) {
     if (*p != '.') digits[n_digits++] = *p;
   }
   if (exp10 >= 0) {
     const int int_len = exp10 + 1;
-    for (int i = 0; i < int_len; ++i) out += i < n_digits ? digits[i] : '0';
+    for (int i = 0; i < int_len; ++i) *o++ = i < n_digits ? digits[i] : '0';
     if (n_digits > int_len) {
-      out += '.';
-      out.append(digits + int_len, static_cast<size_t>(n_digits - int_len));
+      *o++ = '.';
+      for (int i = int_len; i < n_digits; ++i) *o++ = digits[i];
     }
   } else {
-    out += "0.";
-    out.append(static_cast<size_t>(-exp10 - 1), '0');
-    out.append(digits, static_cast<size_t>(n_digits));
+    *o++ = '0';
+    *o++ = '.';
+    for (int i = 0; i < -exp10 - 1; ++i) *o++ = '0';
+    for (int i = 0; i < n_digits; ++i) *o++ = digits[i];
   }
+  out.append(buf, static_cast<size_t>(o - buf));
 }
 
 void AppendHeaderName(std::string& out, const std::string& name) {

@@ -20,7 +20,7 @@ export async function readArrowFile(path: string): Promise<arrow.Table> {
     bytes = await readFile(path);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new TableInputError(`cannot open '${path}': ${e.message}`, path, { kind: 'io', errno: -(e.errno ?? 0) || undefined, cause: err });
+    throw new TableInputError(`cannot open '${path}': ${e.message}`, path, { kind: 'io', errno: errnoOf(e), cause: err });
   }
   let t: arrow.Table;
   try {
@@ -36,7 +36,18 @@ export async function readArrowFile(path: string): Promise<arrow.Table> {
 
 /** Writes a table as an Arrow IPC file, atomically. */
 export async function writeArrowFile(table: arrow.Table, path: string): Promise<void> {
-  await writeFileAtomic(path, arrow.tableToIPC(table, 'file'));
+  const bytes = arrow.tableToIPC(table, 'file');
+  try {
+    await writeFileAtomic(path, bytes);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new TableInputError(e.message, path, { kind: 'io', errno: errnoOf(e.cause ?? e), cause: err });
+  }
+}
+
+function errnoOf(err: unknown): number | undefined {
+  const n = (err as NodeJS.ErrnoException | undefined)?.errno;
+  return typeof n === 'number' && n !== 0 ? Math.abs(n) : undefined;
 }
 
 function isMatrixShaped(t: arrow.Table): boolean {
