@@ -95,6 +95,15 @@ describe('CSV reading', () => {
     assert.equal(statSync(p).mtimeMs, mtime);
   });
 
+  it('accepts old-Mac line ends (lone CR) and LF/CRLF mixed in one file', async () => {
+    const rows = Array.from({ length: 3000 }, (_, i) => `${i},${i / 4}`);
+    const m = await readMatrix(csvFile('a,b\r' + rows.join('\r') + '\r'));
+    assert.equal(m.nRows, 3000);
+    assert.equal(m.columns[1][2999], 2999 / 4);
+    const mixed = await readMatrix(csvFile('a,b\r1,2\n3,4\r\n5,6'));
+    assert.deepEqual(Array.from(mixed.columns[0]), [1, 3, 5]);
+  });
+
   it('reads a header-only file as zero rows', async () => {
     const m = await readMatrix(csvFile('a,b\n'));
     assert.deepEqual(m.names, ['a', 'b']);

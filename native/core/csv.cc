@@ -430,7 +430,7 @@ Table ParseCsv(const char* data, size_t size, const std::string& file) {
   t.columns.resize(n_cols);
   // At most one record per remaining line: size the columns once, write through raw pointers,
   // trim at the end.
-  const size_t capacity = scanner.CountRemainingLines();
+  size_t capacity = scanner.CountRemainingLines();
   std::vector<float*> dst(n_cols);
   for (size_t c = 0; c < n_cols; ++c) {
     t.columns[c].resize(capacity);
@@ -439,6 +439,13 @@ Table ParseCsv(const char* data, size_t size, const std::string& file) {
   size_t row = 0;
 
   while (scanner.Next(fields, line)) {
+    if (row == capacity) {  // only when lines end in a lone CR (the estimate counts '\n')
+      capacity = capacity * 2 + 1024;
+      for (size_t c = 0; c < n_cols; ++c) {
+        t.columns[c].resize(capacity);
+        dst[c] = t.columns[c].data();
+      }
+    }
     if (fields.size() != n_cols) {
       throw CsvInputError(ErrorKind::kRaggedRow,
                           Where(file, line) + ": expected " + std::to_string(n_cols) + " fields (one per header column), got " +
