@@ -83,6 +83,11 @@ describe('CSV reading', () => {
     const m = await readMatrix(csvFile('v\n0.1\n16777217\n1e39\n-1e400\n1e-400\ninf\n-Infinity\n3.14159265358979\n'));
     const want = [0.1, 16777217, 1e39, -Infinity, 0, Infinity, -Infinity, 3.14159265358979].map(Math.fround);
     assert.deepEqual(Array.from(m.columns[0]), want);
+    // Double rounding: just above the midpoint between 1 and the next float32. float64 rounds it to
+    // the midpoint, the cast then ties to even -> 1 (numpy: np.float64(s).astype(np.float32) == 1.0);
+    // parsing straight to float32 would give 1.0000001.
+    const dr = await readMatrix(csvFile('v\n1.00000005960464477539062501\n'));
+    assert.equal(dr.columns[0][0], 1);
   });
 
   it('leaves the input file byte-for-byte unchanged', async () => {
