@@ -1,5 +1,26 @@
 // Reading and writing tables by file extension: .csv (native parser / writer) or .arrow (IPC file).
-// All writes are atomic; input files are never modified.
+//
+// The table shape: named Float32 columns, row order and header order kept. Missing = NaN inside
+// the Float32 data; there is NO Arrow null bitmap on tables made here (fields are non-nullable and
+// the schema carries metadata hierimpute.missing=NaN). Foreign .arrow files with nulls or other
+// numeric types are converted on reading (nulls -> NaN, values -> float32).
+//
+// CSV reading (native/core/csv.h has the full rules):
+//   - header line required; ',' separated; RFC 4180 quotes; CRLF / LF / CR; optional final newline;
+//     BOM skipped; spaces around fields ignored; blank lines skipped
+//   - missing: empty cell, NA, NaN and pandas' other default NA tokens (N/A, NULL, null, None, ...)
+//   - numbers: parsed as float64 (std::from_chars, correctly rounded) then cast to float32, which is
+//     what pandas read_csv + astype(float32) does; bit-identical to Python float() + numpy cast
+//   - errors (TableInputError) name the file, the 1-based line and the column name + 1-based index
+// CSV writing: the shortest text that reads back to the same float32, laid out like numpy's repr of
+//   a float32 without the trailing ".0" ("0.1", "12.5", "-3", "1e-05", "100000", "1e+16"); NaN is an
+//   empty cell ("" for a one-column table); header names quoted only when needed. Text differs from
+//   the input only in layout, never in value: "1.50" -> "1.5", "1e5" -> "100000", "0.00001" -> "1e-05",
+//   "+4" -> "4", ".5" -> "0.5"; inputs with more digits than float32 holds come back rounded
+//   ("16777217" -> "16777216", "0.1234567891" -> "0.12345679").
+// All writes are atomic (temp file in the same folder + fsync + rename + fsync of the folder; the
+// native CSV writer does this itself, .arrow goes through util/atomic-write); input files are never
+// modified.
 import { extname } from 'node:path';
 
 import type * as arrow from 'apache-arrow';
