@@ -18,6 +18,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   hierimpute::InitTables(env, exports);
   hierimpute::InitKernels(env, exports);
   hierimpute::InitTrees(env, exports);
+  hierimpute::InitEngine(env, exports);
   return exports;
 }
 }  // namespace

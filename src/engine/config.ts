@@ -1,0 +1,154 @@
+// The run configuration: bands (width + alternative methods), seed, per-method parameters and
+// the rule for columns a band never observes. Read from JSON or YAML, or a named preset; every
+// violation is an error naming the band or key at fault.
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+
+import yaml from 'js-yaml';
+
+import { parseParams } from '../impute/options.js';
+import { getImputer } from '../impute/registry.js';
+import type { MethodName } from '../impute/types.js';
+
+export type BandAllMissing = 'impute' | 'global_mean';
+
+export interface BandSpec {
+  readonly width: number;
+  readonly methods: readonly MethodName[];
+}
+
+export interface RunConfig {
+  readonly bands: readonly BandSpec[];
+  readonly seed: number;
+  /** Per method: its options (already merged over the method's defaults and validated). */
+  readonly params: Readonly<Partial<Record<MethodName, Readonly<Record<string, unknown>>>>>;
+  /**
+   * Columns with no observed cell among a band's own rows:
+   * - 'impute' (default): the method imputes them from the fit data (earlier bands + the band);
+   *   only a column with no observed cell in the fit data at all gets the global column mean.
+   * - 'global_mean': the reference design — every such column is filled with the global mean
+   *   before the method runs.
+   */
+  readonly band_all_missing: BandAllMissing;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const WIDTH_TOLERANCE = 1e-6;
+
+/** Validates a parsed config object (from a file, a preset or a test). `source` names it in errors. */
+export function validateConfig(raw: unknown, source: string): RunConfig {
+  const fail = (msg: string): never => {
+    throw new ConfigError(`${source}: ${msg}`);
+  };
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return fail('expected an object with a "bands" list');
+  const obj = raw as Record<string, unknown>;
+  const known = new Set(['bands', 'seed', 'params', 'band_all_missing']);
+  for (const k of Object.keys(obj)) if (!known.has(k)) fail(`unknown key "${k}" (valid keys: ${[...known].join(', ')})`);
+  if (!Array.isArray(obj.bands) || obj.bands.length === 0) return fail('"bands" must be a non-empty list of {width, methods}');
+  const bands: BandSpec[] = obj.bands.map((b: unknown, i: number) => {
+    const where = `band ${i} (of ${(obj.bands as unknown[]).length})`;
+    if (b === null || typeof b !== 'object') return fail(`${where}: expected {width, methods}`);
+    const { width, methods, ...rest } = b as Record<string, unknown>;
+    if (Object.keys(rest).length) fail(`${where}: unknown key "${Object.keys(rest)[0]}" (valid: width, methods)`);
+    if (typeof width !== 'number' || !Number.isFinite(width) || width <= 0 || width > 1)
+      fail(`${where}: width must be a number in (0, 1], got ${JSON.stringify(width)}`);
+    const list = typeof methods === 'string' ? [methods] : methods;
+    if (!Array.isArray(list) || list.length === 0) fail(`${where}: "methods" must be a non-empty list of method names`);
+    const names = (list as unknown[]).map((m) => {
+      if (typeof m !== 'string') return fail(`${where}: method names must be strings, got ${JSON.stringify(m)}`);
+      try {
+        return getImputer(m).name;
+      } catch (err) {
+        return fail(`${where}: ${(err as Error).message}`);
+      }
+    });
+    if (new Set(names).size !== names.length) fail(`${where}: a method is listed twice`);
+    return { width: width as number, methods: names };
+  });
+  const sum = bands.reduce((a, b) => a + b.width, 0);
+  if (Math.abs(sum - 1) > WIDTH_TOLERANCE) fail(`band widths sum to ${sum}, they must sum to 1 (±${WIDTH_TOLERANCE})`);
+  const seed = obj.seed ?? 0;
+  if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0 || seed > 0xffffffff)
+    fail(`"seed" must be an integer in [0, 2^32), got ${JSON.stringify(seed)}`);
+  const bam = obj.band_all_missing ?? 'impute';
+  if (bam !== 'impute' && bam !== 'global_mean') fail(`"band_all_missing" must be "impute" or "global_mean", got ${JSON.stringify(bam)}`);
+  const params: Partial<Record<MethodName, Record<string, unknown>>> = {};
+  const rawParams = obj.params ?? {};
+  if (rawParams === null || typeof rawParams !== 'object' || Array.isArray(rawParams)) fail('"params" must be an object keyed by method name');
+  const used = new Set(bands.flatMap((b) => b.methods));
+  for (const [method, opts] of Object.entries(rawParams as Record<string, unknown>)) {
+    let imputer;
+    try {
+      imputer = getImputer(method);
+    } catch (err) {
+      return fail(`params: ${(err as Error).message}`);
+    }
+    if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) fail(`params.${method} must be an object of options`);
+    const pairs = Object.entries(opts as Record<string, unknown>).map(([k, v]) => `${k}=${String(v)}`);
+    try {
+      params[imputer.name] = parseParams(imputer, pairs) as Record<string, unknown>;
+    } catch (err) {
+      fail(`params.${method}: ${(err as Error).message}`);
+    }
+  }
+  for (const m of used) params[m] ??= { ...(getImputer(m).defaults as Record<string, unknown>) };
+  for (const m of Object.keys(params) as MethodName[]) if (!used.has(m)) delete params[m];
+  return { bands, seed: seed as number, params, band_all_missing: bam as BandAllMissing };
+}
+
+/** Reads a JSON (.json) or YAML (.yaml/.yml) config file. */
+export function readConfigFile(path: string): RunConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`config ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  let raw: unknown;
+  try {
+    raw = extname(path).toLowerCase() === '.json' ? JSON.parse(text) : yaml.load(text, { filename: path });
+  } catch (err) {
+    throw new ConfigError(`config ${path}: not valid ${extname(path).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
+  }
+  return validateConfig(raw, `config ${path}`);
+}
+
+const repeat = <T>(n: number, v: T): T[] => Array.from({ length: n }, () => v);
+
+/** Named presets. */
+export const PRESETS: Readonly<Record<string, () => unknown>> = {
+  /**
+   * The reference design exactly: widths [0.05]*16 + [0.10]*2; bands A–F knn; G iterative_function;
+   * H–L xgboost; M–P lstm|rnn; Q–R gan|rnn → 2^6 = 64 sequences.
+   */
+  seed: () => ({
+    bands: [
+      ...repeat(6, { width: 0.05, methods: ['knn'] }),
+      { width: 0.05, methods: ['iterative_function'] },
+      ...repeat(5, { width: 0.05, methods: ['xgboost'] }),
+      ...repeat(4, { width: 0.05, methods: ['lstm', 'rnn'] }),
+      ...repeat(2, { width: 0.1, methods: ['gan', 'rnn'] }),
+    ],
+    seed: 0,
+  }),
+  /** A small sweep of tabular methods for demos and tests: 4 bands, 2 × 2 = 4 sequences, 7 prefix nodes. */
+  quick: () => ({
+    bands: [
+      { width: 0.1, methods: ['knn'] },
+      { width: 0.2, methods: ['knn', 'iterative_simple'] },
+      { width: 0.3, methods: ['xgboost'] },
+      { width: 0.4, methods: ['mean', 'knn'] },
+    ],
+    seed: 0,
+    params: { xgboost: { n_estimators: 30 }, iterative_simple: { max_iter: 5 } },
+  }),
+};
+
+export function presetConfig(name: string): RunConfig {
+  const make = PRESETS[name];
+  if (!make) throw new ConfigError(`unknown preset '${name}' (presets: ${Object.keys(PRESETS).join(', ')})`);
+  return validateConfig(make(), `preset ${name}`);
+}

@@ -1,0 +1,46 @@
+// A dataset as the engine sees it: its matrix, content hash, global column statistics and the
+// band of every row (for one set of band edges).
+import { createHash } from 'node:crypto';
+
+import type { Matrix } from '../tables/matrix.js';
+import { readMatrix } from '../tables/io.js';
+import { assignBands, type BandAssignment } from './bands.js';
+import { fileHash } from './keys.js';
+import { engineAddon } from './native.js';
+
+export interface ColumnStats {
+  readonly min: Float64Array;
+  readonly max: Float64Array;
+  readonly mean: Float64Array;
+  readonly observed: Int32Array;
+}
+
+export interface DatasetState {
+  readonly name: string;
+  /** Where it came from (a file path, or a description for in-memory tables). */
+  readonly source: string;
+  /** Content hash of the input: different content never shares cached results. */
+  readonly hash: string;
+  readonly matrix: Matrix;
+  readonly stats: ColumnStats;
+  readonly edges: readonly number[];
+  readonly bands: BandAssignment;
+}
+
+export function datasetState(name: string, source: string, hash: string, matrix: Matrix, edges: readonly number[]): DatasetState {
+  return { name, source, hash, matrix, stats: engineAddon().columnStats(matrix.columns), edges, bands: assignBands(matrix, edges) };
+}
+
+export async function loadDataset(name: string, path: string, edges: readonly number[]): Promise<DatasetState> {
+  const matrix = await readMatrix(path);
+  return datasetState(name, path, fileHash(path), matrix, edges);
+}
+
+/** Content hash of an in-memory matrix (names and cells). */
+export function matrixHash(m: Matrix): string {
+  const parts: Uint8Array[] = [Buffer.from(JSON.stringify(m.names))];
+  for (const c of m.columns) parts.push(Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return h.digest('hex');
+}

@@ -1,0 +1,150 @@
+// The band rule, implemented once. `runOneGroup` does exactly one band of one (sequence,
+// dataset): it finds the first band whose prefix-tree node has no result yet, claims that node,
+// fits the band's method on every row of the earlier bands (their imputed results) plus the
+// band's own rows, keeps the band's rows (observed cells restored exactly, imputed cells clipped
+// to the global per-column min/max) and stores them. Single-rank runs, `hierarchicalImpute`
+// and MPI workers all call this function.
+import { getImputer } from '../impute/registry.js';
+import type { MethodName } from '../impute/types.js';
+import { makeMatrix, type Matrix } from '../tables/matrix.js';
+import type { RunConfig } from './config.js';
+import type { DatasetState } from './dataset.js';
+import { nodeKey, nodeSeed } from './keys.js';
+import { engineAddon } from './native.js';
+import type { NodeRef, NodeStore } from './store.js';
+
+export interface GroupEnv {
+  readonly config: RunConfig;
+  readonly store: NodeStore;
+  /** Kernel threads (1 on MPI ranks). */
+  readonly threads: number;
+}
+
+export type GroupOutcome = 'computed' | 'reused' | 'busy' | 'done';
+
+export interface GroupResult {
+  /** Every band of this (sequence, dataset) has its result. */
+  readonly done: boolean;
+  /** This call completed a band (computed it, or found it finished by someone else). */
+  readonly progressed: boolean;
+  readonly outcome: GroupOutcome;
+  /** The band this call worked on (-1 when done). */
+  readonly band: number;
+  readonly method?: MethodName;
+  readonly seconds?: number;
+  /** Cells filled with the global mean because no row of the fit data observes their column. */
+  readonly meanFilled?: number;
+}
+
+/** The node of every band of a sequence on a dataset. */
+export function sequenceNodes(ds: DatasetState, config: RunConfig, methods: readonly MethodName[]): NodeRef[] {
+  return methods.map((_, b) => ({ dataset: ds.name, band: b, key: nodeKey(ds.hash, config, ds.edges, methods, b) }));
+}
+
+/** First band without a result (empty bands need none), or -1 when all are done. */
+export function nextBand(ds: DatasetState, store: NodeStore, nodes: readonly NodeRef[]): number {
+  for (let b = 0; b < nodes.length; b++) if (ds.bands.rows[b]!.length > 0 && !store.has(nodes[b]!)) return b;
+  return -1;
+}
+
+export async function runOneGroup(env: GroupEnv, ds: DatasetState, methods: readonly MethodName[]): Promise<GroupResult> {
+  const nodes = sequenceNodes(ds, env.config, methods);
+  const b = nextBand(ds, env.store, nodes);
+  if (b < 0) return { done: true, progressed: false, outcome: 'done', band: -1 };
+  const node = nodes[b]!;
+  const claim = env.store.claim(node);
+  if (!claim) return { done: false, progressed: false, outcome: 'busy', band: b, method: methods[b] };
+  try {
+    if (env.store.has(node)) return { done: false, progressed: true, outcome: 'reused', band: b, method: methods[b] };
+    const t0 = performance.now();
+    const { result, meanFilled } = await imputeBand(env, ds, methods, nodes, b);
+    await env.store.write(node, result);
+    return { done: false, progressed: true, outcome: 'computed', band: b, method: methods[b], seconds: (performance.now() - t0) / 1000, meanFilled };
+  } finally {
+    claim.release();
+  }
+}
+
+async function imputeBand(
+  env: GroupEnv,
+  ds: DatasetState,
+  methods: readonly MethodName[],
+  nodes: readonly NodeRef[],
+  b: number,
+): Promise<{ result: Matrix; meanFilled: number }> {
+  const native = engineAddon();
+  const method = methods[b]!;
+  const where = `dataset '${ds.name}', band ${b} (method ${method})`;
+  const previous: Matrix[] = [];
+  for (let i = 0; i < b; i++) if (ds.bands.rows[i]!.length > 0) previous.push(await env.store.read(nodes[i]!));
+  const original = native.takeRows(ds.matrix.columns, ds.bands.rows[b]!);
+  const fit = concatRows(ds.matrix.names, [...previous, makeMatrix(ds.matrix.names, original)]);
+  const targetStart = fit.nRows - original[0]!.length;
+  const meanFilled = fillUnobservedColumns(env.config, ds, fit, targetStart, where);
+  const imputer = getImputer(method);
+  const options = env.config.params[method] ?? imputer.defaults;
+  const out = await imputer.impute(fit, targetStart, options, { seed: nodeSeed(nodes[b]!.key), threads: env.threads });
+  if (out.nRows !== original[0]!.length || out.columns.length !== original.length) {
+    throw new Error(`${where}: the method returned ${out.nRows}×${out.columns.length} cells, expected ${original[0]!.length}×${original.length}`);
+  }
+  // The result must own its memory (the method may return views of its input).
+  const columns = out.columns.map((c) => Float32Array.from(c));
+  const left = native.finishBand(columns, original, ds.stats.min, ds.stats.max);
+  if (left > 0) throw new Error(`${where}: ${left} cells are still missing after imputation`);
+  return { result: makeMatrix(ds.matrix.names, columns), meanFilled };
+}
+
+/**
+ * The rule for columns without observed cells (see RunConfig.band_all_missing). Fills in place
+ * in `fit` (a fresh copy) and returns the number of cells filled with a global mean.
+ */
+function fillUnobservedColumns(config: RunConfig, ds: DatasetState, fit: Matrix, targetStart: number, where: string): number {
+  const native = engineAddon();
+  const k = fit.columns.length;
+  const band = fit.columns.map((c) => c.subarray(targetStart));
+  const scope = config.band_all_missing === 'global_mean' ? band : fit.columns;
+  const observed = native.columnStats(scope).observed;
+  const which = new Uint8Array(k);
+  let filled = 0;
+  for (let j = 0; j < k; j++) {
+    if (observed[j]! > 0) continue;
+    if (!(ds.stats.observed[j]! > 0)) {
+      throw new Error(`${where}: column '${fit.names[j]}' has no observed cell in the whole dataset ${ds.source}; nothing can impute it (drop the column)`);
+    }
+    which[j] = 1;
+    filled += scope[j]!.length;
+  }
+  if (filled > 0) native.fillColumns(scope, which, ds.stats.mean);
+  return filled;
+}
+
+/** Rows of several matrices with the same columns, stacked in order (one copy, TypedArray.set). */
+export function concatRows(names: readonly string[], parts: readonly Matrix[]): Matrix {
+  const n = parts.reduce((a, p) => a + p.nRows, 0);
+  const columns = names.map((_, j) => {
+    const col = new Float32Array(n);
+    let at = 0;
+    for (const p of parts) {
+      col.set(p.columns[j]!, at);
+      at += p.nRows;
+    }
+    return col;
+  });
+  return makeMatrix(names, columns);
+}
+
+/** The final table of a finished (sequence, dataset): every band's result back in input row order. */
+export async function stitchTable(ds: DatasetState, store: NodeStore, nodes: readonly NodeRef[]): Promise<Matrix> {
+  const native = engineAddon();
+  const columns = ds.matrix.columns.map((c) => Float32Array.from(c));
+  for (let b = 0; b < nodes.length; b++) {
+    const rows = ds.bands.rows[b]!;
+    if (rows.length === 0) continue;
+    native.scatterRows(columns, rows, (await store.read(nodes[b]!)).columns);
+  }
+  const observed = native.columnStats(columns).observed;
+  observed.forEach((o, j) => {
+    if (o !== ds.matrix.nRows) throw new Error(`dataset '${ds.name}': column '${ds.matrix.names[j]}' still has ${ds.matrix.nRows - o} missing cells after the last band`);
+  });
+  return makeMatrix(ds.matrix.names, columns);
+}

@@ -1,0 +1,36 @@
+// The whole hierarchical imputation of one in-memory table for one sequence, in one call: the
+// same band rule (runOneGroup) as sweeps and MPI workers, over an in-memory node store.
+import type { MethodName } from '../impute/types.js';
+import type { Matrix } from '../tables/matrix.js';
+import { bandEdges } from './bands.js';
+import type { RunConfig } from './config.js';
+import { datasetState, matrixHash } from './dataset.js';
+import { runOneGroup, sequenceNodes, stitchTable } from './group.js';
+import { MemoryStore } from './store.js';
+
+export interface HierarchicalResult {
+  readonly matrix: Matrix;
+  /** Band of each input row. */
+  readonly band: Int32Array;
+  /** Missing fraction of each input row. */
+  readonly fraction: Float64Array;
+}
+
+export async function hierarchicalImpute(
+  table: Matrix,
+  config: RunConfig,
+  methods: readonly MethodName[],
+  opts: { threads?: number; name?: string } = {},
+): Promise<HierarchicalResult> {
+  if (methods.length !== config.bands.length) {
+    throw new Error(`hierarchicalImpute: ${methods.length} methods for ${config.bands.length} bands`);
+  }
+  const ds = datasetState(opts.name ?? 'table', opts.name ?? '<in-memory table>', matrixHash(table), table, bandEdges(config.bands.map((b) => b.width)));
+  const env = { config, store: new MemoryStore(), threads: opts.threads ?? 1 };
+  for (;;) {
+    const r = await runOneGroup(env, ds, methods);
+    if (r.done) break;
+  }
+  const matrix = await stitchTable(ds, env.store, sequenceNodes(ds, config, methods));
+  return { matrix, band: ds.bands.band, fraction: ds.bands.fraction };
+}

@@ -1,0 +1,50 @@
+// Cache keys of prefix-tree nodes and the seeds derived from them. A node is (dataset, band b,
+// methods of bands 0..b); its key hashes everything its result depends on, so a changed input,
+// width, method or parameter never reuses a stale result, and equal prefixes share one result.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+
+import type { MethodName } from '../impute/types.js';
+import type { RunConfig } from './config.js';
+
+/** Stable JSON: object keys sorted, so equal values always hash equally. */
+export function canonicalJson(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  const o = v as Record<string, unknown>;
+  return `{${Object.keys(o)
+    .sort()
+    .filter((k) => o[k] !== undefined)
+    .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
+    .join(',')}}`;
+}
+
+export function sha256(text: string | Uint8Array): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** Content hash of an input file (its bytes, whatever its name or location). */
+export function fileHash(path: string): string {
+  return sha256(readFileSync(path));
+}
+
+/** Key of node (band b, methods[0..b]) of a dataset with content hash `inputHash`. */
+export function nodeKey(inputHash: string, config: RunConfig, edges: readonly number[], methods: readonly MethodName[], b: number): string {
+  const prefix = methods.slice(0, b + 1);
+  return sha256(
+    canonicalJson({
+      v: 1,
+      input: inputHash,
+      edges: edges.slice(0, b + 1),
+      methods: prefix,
+      params: prefix.map((m) => config.params[m] ?? {}),
+      seed: config.seed,
+      band_all_missing: config.band_all_missing,
+    }),
+  ).slice(0, 32);
+}
+
+/** The seed a node's method runs with: from the run seed and the node, never the rank. */
+export function nodeSeed(key: string): number {
+  return Number.parseInt(key.slice(0, 8), 16) >>> 0;
+}

@@ -1,0 +1,28 @@
+// The sweep: the Cartesian product of the bands' alternative methods, in order.
+import type { MethodName } from '../impute/types.js';
+import type { RunConfig } from './config.js';
+
+export interface Sequence {
+  /** 0-based, in Cartesian-product order (the last band varies fastest). */
+  readonly id: number;
+  readonly methods: readonly MethodName[];
+  /** `seq_<id>_<m1>_..._<mN>`: the folder name of its outputs. */
+  readonly label: string;
+}
+
+export function expandSweep(config: RunConfig): Sequence[] {
+  let prefixes: MethodName[][] = [[]];
+  for (const band of config.bands) prefixes = prefixes.flatMap((p) => band.methods.map((m) => [...p, m]));
+  return prefixes.map((methods, id) => ({ id, methods, label: `seq_${id}_${methods.join('_')}` }));
+}
+
+/** Number of distinct method prefixes of length b+1, summed over bands: the prefix-tree nodes per dataset. */
+export function prefixNodeCount(config: RunConfig): number {
+  let total = 0;
+  let width = 1;
+  for (const band of config.bands) {
+    width *= band.methods.length;
+    total += width;
+  }
+  return total;
+}
