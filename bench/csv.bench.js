@@ -1,9 +1,10 @@
 // CSV and Arrow IPC throughput: native CSV read/write vs a plain JavaScript parse/format of the same
 // file, plus .arrow read/write. 200,000 rows x 32 columns by default (BENCH_CSV_ROWS, BENCH_CSV_COLS),
-// ~10 % missing cells; medians of BENCH_REPEATS runs (default 3).
+// ~10 % missing cells; medians of BENCH_REPEATS runs (default 3). Native rows use threads 1 unless
+// marked threads 0 (all cores).
 // Standalone: `HIERIMPUTE_NATIVE_DIR=build/Release node bench/csv.bench.js`, or via `npm run bench csv`.
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -81,6 +82,8 @@ export async function main() {
       ['plain JS CSV parse', () => jsParse(csv)],
       ['native CSV write (writeMatrix .csv)', () => writeMatrix(m, join(dir, 'out.csv'))],
       ['plain JS CSV format + writeFileSync', () => jsFormat(m, join(dir, 'out-js.csv'))],
+      [`native CSV read, threads 0 (${cpus().length} cores)`, () => readMatrix(csv, { threads: 0 })],
+      [`native CSV write, threads 0 (${cpus().length} cores)`, () => writeMatrix(m, join(dir, 'out0.csv'), { threads: 0 })],
       ['Arrow IPC read (readMatrix .arrow)', () => readMatrix(arrowPath)],
       ['Arrow IPC write (writeMatrix .arrow)', () => writeMatrix(m, join(dir, 'out.arrow'))],
     ];

@@ -277,6 +277,45 @@ describe('CSV writing', () => {
   });
 });
 
+describe('threads never change results', () => {
+  // 60,000 x 8 is ~4.5 MB: enough for the reader to split the body into several 1 MiB pieces.
+  const rows = 60000;
+  const cols = 8;
+  const names = Array.from({ length: cols }, (_, c) => `c${c}`);
+  let s = 99;
+  const columns = names.map(() => Float32Array.from({ length: rows }, () => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return s % 11 === 0 ? NaN : (s / 4294967296 - 0.5) * 1000;
+  }));
+  const m = makeMatrix(names, columns);
+
+  it('same bytes written and same bits read with threads 1, 3 and 0 (all cores)', async () => {
+    const paths = [1, 3, 0].map((t) => [t, tmpFile(`t${t}.csv`)]);
+    for (const [t, p] of paths) await writeMatrix(m, p, { threads: t });
+    const ref = readFileSync(paths[0][1]);
+    assert.ok(ref.length > 3 << 20, `fixture should exceed 3 MiB, got ${ref.length}`);
+    for (const [, p] of paths.slice(1)) assert.ok(readFileSync(p).equals(ref));
+    for (const t of [1, 4, 0]) {
+      const back = await readMatrix(paths[0][1], { threads: t });
+      assert.equal(back.nRows, rows);
+      back.columns.forEach((c, i) => sameBits(c, columns[i]));
+    }
+  });
+
+  it('reports the first error in the file, with its exact line, whatever the thread count', async () => {
+    const text = readFileSync(await (async () => { const p = tmpFile('src.csv'); await writeMatrix(m, p); return p; })(), 'utf8');
+    const lines = text.split('\n');
+    lines[45001] = lines[45001].replace(/^[^,]*/, 'oops'); // line 45002, column c0
+    lines[50001] = `${lines[50001]},9`;                     // a later ragged row
+    lines.splice(30000, 0, '', '   ');                     // blank lines shift everything by 2
+    const p = csvFile(lines.join('\n'));
+    const errs = [];
+    for (const t of [1, 4, 0]) errs.push(await rejectsWith(readMatrix(p, { threads: t }), { kind: 'not_a_number', line: 45004, column: 1 }));
+    assert.ok(errs.every((e) => e.message === errs[0].message));
+    await assert.rejects(readMatrix(p, { threads: -1 }), /threads must be an integer >= 0/);
+  });
+});
+
 describe('atomic writes', () => {
   const tempsIn = (dir) => readdirSync(dir).filter((f) => f.includes('.tmp-'));
 

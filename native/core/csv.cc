@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <charconv>
@@ -12,10 +13,12 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <limits>
 #include <random>
 #include <string_view>
 #include <system_error>
+#include <thread>
 #include <unordered_map>
 
 namespace hierimpute::csv {
@@ -67,9 +70,9 @@ std::string ColumnLabel(const std::string& name, int64_t index1) {
 // Splits text into records. Tracks the physical line number (1-based).
 class Scanner {
  public:
-  Scanner(const char* data, size_t size, const std::string& file)
+  Scanner(const char* data, size_t size, const std::string& file, bool at_file_start = true)
       : p_(data), end_(data + size), file_(file) {
-    if (size >= 3 && static_cast<unsigned char>(data[0]) == 0xEF &&
+    if (at_file_start && size >= 3 && static_cast<unsigned char>(data[0]) == 0xEF &&
         static_cast<unsigned char>(data[1]) == 0xBB && static_cast<unsigned char>(data[2]) == 0xBF) {
       p_ += 3;
     }
@@ -134,6 +137,9 @@ class Scanner {
     }
     return true;
   }
+
+  const char* pos() const { return p_; }
+  const char* end() const { return end_; }
 
   // Upper bound on the number of records left (for reserving column storage).
   size_t CountRemainingLines() const {
@@ -415,35 +421,30 @@ const char* ErrorKindCode(ErrorKind kind) {
   return "unknown";
 }
 
-Table ParseCsv(const char* data, size_t size, const std::string& file) {
-  Scanner scanner(data, size, file);
+namespace {
+
+// Parses the data records left in `scanner` into one vector per column.
+std::vector<std::vector<float>> ParseRows(Scanner& scanner, const std::vector<std::string>& names,
+                                          const std::string& file, size_t& n_rows) {
+  const size_t n_cols = names.size();
+  std::vector<std::vector<float>> columns(n_cols);
   std::vector<FieldView> fields;
   int64_t line = 0;
-  if (!scanner.Next(fields, line)) {
-    throw CsvInputError(ErrorKind::kEmptyFile,
-                        file + ": empty file (expected a header line with column names, then one line per row)",
-                        file);
-  }
-  Table t;
-  t.names = ParseHeader(fields, line, file);
-  const size_t n_cols = t.names.size();
-  t.columns.resize(n_cols);
   // At most one record per remaining line: size the columns once, write through raw pointers,
   // trim at the end.
   size_t capacity = scanner.CountRemainingLines();
   std::vector<float*> dst(n_cols);
   for (size_t c = 0; c < n_cols; ++c) {
-    t.columns[c].resize(capacity);
-    dst[c] = t.columns[c].data();
+    columns[c].resize(capacity);
+    dst[c] = columns[c].data();
   }
   size_t row = 0;
-
   while (scanner.Next(fields, line)) {
     if (row == capacity) {  // only when lines end in a lone CR (the estimate counts '\n')
       capacity = capacity * 2 + 1024;
       for (size_t c = 0; c < n_cols; ++c) {
-        t.columns[c].resize(capacity);
-        dst[c] = t.columns[c].data();
+        columns[c].resize(capacity);
+        dst[c] = columns[c].data();
       }
     }
     if (fields.size() != n_cols) {
@@ -462,24 +463,114 @@ Table ParseCsv(const char* data, size_t size, const std::string& file) {
           hint = "; this reader splits fields on ',' only: is the file ';'- or tab-separated?";
         }
         throw CsvInputError(ErrorKind::kNotANumber,
-                            Where(file, line) + ", " + ColumnLabel(t.names[c], static_cast<int64_t>(c + 1)) + ": " +
+                            Where(file, line) + ", " + ColumnLabel(names[c], static_cast<int64_t>(c + 1)) + ": " +
                                 Quote(text) + " is not a number (a cell must be a number, or empty / NA / NaN when missing)" + hint,
-                            file, line, static_cast<int64_t>(c + 1), t.names[c]);
+                            file, line, static_cast<int64_t>(c + 1), names[c]);
       }
       dst[c][row] = v;
     }
     ++row;
   }
-  for (auto& c : t.columns) {
-    c.resize(row);
+  for (auto& c : columns) c.resize(row);
+  n_rows = row;
+  return columns;
+}
+
+constexpr size_t kMinChunkBytes = 1 << 20;
+
+// Parallel body parse, used when the body has no quote at all (so every '\n' ends a record):
+// the body is cut after a '\n' into `n_threads` pieces parsed independently, then concatenated in
+// order. Returns false when any piece fails; the caller then parses sequentially, so an error is
+// always the first one in file order with its exact line number.
+bool ParseRowsParallel(const char* body, const char* end, unsigned n_threads, const std::vector<std::string>& names,
+                       const std::string& file, Table& t) {
+  std::vector<const char*> cuts{body};
+  const size_t len = static_cast<size_t>(end - body);
+  for (unsigned k = 1; k < n_threads; ++k) {
+    const char* at = body + len / n_threads * k;
+    if (at <= cuts.back()) continue;
+    const char* nl = static_cast<const char*>(std::memchr(at, '\n', static_cast<size_t>(end - at)));
+    if (!nl || nl + 1 >= end) break;
+    if (nl + 1 > cuts.back()) cuts.push_back(nl + 1);
   }
-  t.n_rows = row;
+  cuts.push_back(end);
+  const size_t n_pieces = cuts.size() - 1;
+  if (n_pieces < 2) return false;
+  struct Piece {
+    std::vector<std::vector<float>> columns;
+    size_t n_rows = 0;
+    bool failed = false;
+    std::exception_ptr other;  // not an input error (e.g. out of memory): rethrown
+  };
+  std::vector<Piece> pieces(n_pieces);
+  auto work = [&](size_t i) {
+    try {
+      Scanner s(cuts[i], static_cast<size_t>(cuts[i + 1] - cuts[i]), file, /*at_file_start=*/false);
+      pieces[i].columns = ParseRows(s, names, file, pieces[i].n_rows);
+    } catch (const CsvInputError&) {
+      pieces[i].failed = true;
+    } catch (...) {
+      pieces[i].other = std::current_exception();
+    }
+  };
+  std::vector<std::thread> pool;
+  for (size_t i = 1; i < n_pieces; ++i) pool.emplace_back(work, i);
+  work(0);
+  for (auto& th : pool) th.join();
+  size_t total = 0;
+  for (auto& p : pieces) {
+    if (p.other) std::rethrow_exception(p.other);
+    if (p.failed) return false;
+    total += p.n_rows;
+  }
+  t.columns.assign(names.size(), std::vector<float>());
+  for (size_t c = 0; c < names.size(); ++c) {
+    t.columns[c].resize(total);
+    size_t at = 0;
+    for (auto& p : pieces) {
+      if (p.n_rows) std::memcpy(t.columns[c].data() + at, p.columns[c].data(), p.n_rows * sizeof(float));
+      at += p.n_rows;
+      std::vector<float>().swap(p.columns[c]);
+    }
+  }
+  t.n_rows = total;
+  return true;
+}
+
+}  // namespace
+
+unsigned ResolveThreads(int threads) {
+  if (threads > 0) return static_cast<unsigned>(threads);
+  const unsigned hw = std::thread::hardware_concurrency();
+  return hw ? hw : 1;
+}
+
+Table ParseCsv(const char* data, size_t size, const std::string& file, int threads) {
+  Scanner scanner(data, size, file);
+  std::vector<FieldView> fields;
+  int64_t line = 0;
+  if (!scanner.Next(fields, line)) {
+    throw CsvInputError(ErrorKind::kEmptyFile,
+                        file + ": empty file (expected a header line with column names, then one line per row)",
+                        file);
+  }
+  Table t;
+  t.names = ParseHeader(fields, line, file);
+  const char* body = scanner.pos();
+  const size_t body_len = static_cast<size_t>(scanner.end() - body);
+  unsigned n_threads = ResolveThreads(threads);
+  n_threads = static_cast<unsigned>(std::min<size_t>(n_threads, body_len / kMinChunkBytes));
+  if (n_threads > 1 && !std::memchr(body, '"', body_len) &&
+      ParseRowsParallel(body, scanner.end(), n_threads, t.names, file, t)) {
+    return t;
+  }
+  t.columns = ParseRows(scanner, t.names, file, t.n_rows);
   return t;
 }
 
-Table ReadCsvFile(const std::string& path) {
+Table ReadCsvFile(const std::string& path, int threads) {
   std::string data = ReadWholeFile(path);
-  return ParseCsv(data.data(), data.size(), path);
+  return ParseCsv(data.data(), data.size(), path, threads);
 }
 
 void AppendFloat(std::string& out, float value) {
@@ -538,8 +629,30 @@ void AppendHeaderName(std::string& out, const std::string& name) {
   out += '"';
 }
 
+namespace {
+constexpr size_t kRowsPerBlock = 8192;
+
+// Appends rows [r0, r1) as CSV lines.
+void FormatRows(std::string& buf, const std::vector<const float*>& columns, size_t r0, size_t r1) {
+  const size_t n_cols = columns.size();
+  const bool single = n_cols == 1;
+  for (size_t r = r0; r < r1; ++r) {
+    for (size_t c = 0; c < n_cols; ++c) {
+      if (c) buf += ',';
+      const float v = columns[c][r];
+      if (single && std::isnan(v)) {
+        buf += "\"\"";
+      } else {
+        AppendFloat(buf, v);
+      }
+    }
+    buf += '\n';
+  }
+}
+}  // namespace
+
 void WriteCsvFile(const std::string& path, const std::vector<std::string>& names,
-                  const std::vector<const float*>& columns, size_t n_rows) {
+                  const std::vector<const float*>& columns, size_t n_rows, int threads) {
   if (names.size() != columns.size()) {
     throw CsvInputError(ErrorKind::kInvalidArgument,
                         "cannot write '" + path + "': " + std::to_string(names.size()) + " names but " +
@@ -583,25 +696,34 @@ void WriteCsvFile(const std::string& path, const std::vector<std::string>& names
       AppendHeaderName(buf, names[c]);
     }
     buf += '\n';
-    const size_t n_cols = columns.size();
-    const bool single = n_cols == 1;
-    for (size_t r = 0; r < n_rows; ++r) {
-      for (size_t c = 0; c < n_cols; ++c) {
-        if (c) buf += ',';
-        const float v = columns[c][r];
-        if (single && std::isnan(v)) {
-          buf += "\"\"";
-        } else {
-          AppendFloat(buf, v);
+    const unsigned n_threads = ResolveThreads(threads);
+    if (n_threads <= 1 || n_rows < 2 * kRowsPerBlock) {
+      for (size_t r = 0; r < n_rows; r += kRowsPerBlock) {
+        FormatRows(buf, columns, r, std::min(n_rows, r + kRowsPerBlock));
+        if (buf.size() >= (1 << 20)) {
+          w.Write(buf);
+          buf.clear();
         }
       }
-      buf += '\n';
-      if (buf.size() >= (1 << 20)) {
-        w.Write(buf);
-        buf.clear();
+      w.Write(buf);
+    } else {
+      // Blocks of rows formatted in parallel, written in row order: same bytes for any thread count.
+      w.Write(buf);
+      std::vector<std::string> blocks(n_threads);
+      for (size_t r0 = 0; r0 < n_rows; r0 += kRowsPerBlock * n_threads) {
+        auto work = [&](unsigned i) {
+          const size_t b = std::min(n_rows, r0 + i * kRowsPerBlock);
+          const size_t e = std::min(n_rows, b + kRowsPerBlock);
+          blocks[i].clear();
+          FormatRows(blocks[i], columns, b, e);
+        };
+        std::vector<std::thread> pool;
+        for (unsigned i = 1; i < n_threads; ++i) pool.emplace_back(work, i);
+        work(0);
+        for (auto& th : pool) th.join();
+        for (auto& block : blocks) w.Write(block);
       }
     }
-    w.Write(buf);
     if (::fsync(fd) != 0) ThrowIo("cannot fsync", path, errno);
     int fd2 = fd;
     fd = -1;

@@ -78,11 +78,19 @@ struct Table {
   size_t n_rows = 0;
 };
 
+// Threads: 1 = the calling thread only, 0 = all cores, n = at most n. Results (values, text, and
+// which error is reported) never depend on it. Reading splits the body into pieces only when it
+// holds no '"' at all (so every '\n' ends a record) and is at least 1 MiB per piece; a piece
+// that fails makes the whole body be parsed again sequentially, so an error is always the first
+// one in the file with its exact line. Writing formats blocks of 8192 rows in parallel and writes
+// them in row order.
+unsigned ResolveThreads(int threads);
+
 // Parses CSV text; `file` is only used in error messages.
-Table ParseCsv(const char* data, size_t size, const std::string& file);
+Table ParseCsv(const char* data, size_t size, const std::string& file, int threads = 1);
 
 // Reads and parses a file (never modifies it).
-Table ReadCsvFile(const std::string& path);
+Table ReadCsvFile(const std::string& path, int threads = 1);
 
 // Appends the CSV text of one float32 value (see "Writing" above); NaN appends nothing.
 void AppendFloat(std::string& out, float value);
@@ -92,6 +100,6 @@ void AppendHeaderName(std::string& out, const std::string& name);
 
 // Writes names + columns (each n_rows long) atomically to `path`.
 void WriteCsvFile(const std::string& path, const std::vector<std::string>& names,
-                  const std::vector<const float*>& columns, size_t n_rows);
+                  const std::vector<const float*>& columns, size_t n_rows, int threads = 1);
 
 }  // namespace hierimpute::csv

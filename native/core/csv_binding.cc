@@ -1,7 +1,8 @@
 // JavaScript face of csv.h: readCsv / writeCsv run on the libuv pool and return Promises.
 //
-//   readCsv(path: string): Promise<{ names: string[], columns: Float32Array[], nRows: number }>
-//   writeCsv(path: string, names: string[], columns: Float32Array[], nRows: number): Promise<void>
+//   readCsv(path: string, threads?: number): Promise<{ names: string[], columns: Float32Array[], nRows: number }>
+//   writeCsv(path: string, names: string[], columns: Float32Array[], nRows: number, threads?: number): Promise<void>
+// threads: 1 (default) = the worker thread only, 0 = all cores; results never depend on it.
 //
 // A rejected Promise carries an Error with: kind ("io", "not_a_number", ...), file, line and column
 // (1-based, 0 = not applicable), columnName, errno (for kind "io").
@@ -76,10 +77,11 @@ class CsvWorker : public Napi::AsyncWorker {
 
 class ReadCsvWorker final : public CsvWorker {
  public:
-  ReadCsvWorker(Napi::Env env, std::string path) : CsvWorker(env), path_(std::move(path)) {}
+  ReadCsvWorker(Napi::Env env, std::string path, int threads)
+      : CsvWorker(env), path_(std::move(path)), threads_(threads) {}
 
  protected:
-  void Work() override { table_ = csv::ReadCsvFile(path_); }
+  void Work() override { table_ = csv::ReadCsvFile(path_, threads_); }
   Napi::Value Result(Napi::Env env) override {
     const size_t n_rows = table_.n_rows;
     Napi::Array names = Napi::Array::New(env, table_.names.size());
@@ -100,22 +102,24 @@ class ReadCsvWorker final : public CsvWorker {
 
  private:
   std::string path_;
+  int threads_;
   csv::Table table_;
 };
 
 class WriteCsvWorker final : public CsvWorker {
  public:
   WriteCsvWorker(Napi::Env env, std::string path, std::vector<std::string> names, std::vector<const float*> data,
-                 std::vector<Napi::ObjectReference> keep, size_t n_rows)
+                 std::vector<Napi::ObjectReference> keep, size_t n_rows, int threads)
       : CsvWorker(env),
         path_(std::move(path)),
         names_(std::move(names)),
         data_(std::move(data)),
         keep_(std::move(keep)),
-        n_rows_(n_rows) {}
+        n_rows_(n_rows),
+        threads_(threads) {}
 
  protected:
-  void Work() override { csv::WriteCsvFile(path_, names_, data_, n_rows_); }
+  void Work() override { csv::WriteCsvFile(path_, names_, data_, n_rows_, threads_); }
   Napi::Value Result(Napi::Env env) override { return env.Undefined(); }
 
  private:
@@ -124,14 +128,25 @@ class WriteCsvWorker final : public CsvWorker {
   std::vector<const float*> data_;
   std::vector<Napi::ObjectReference> keep_;  // released on the JS thread when the worker is deleted
   size_t n_rows_;
+  int threads_;
 };
+
+// Optional `threads` argument: a non-negative integer, default 1.
+int ThreadsArg(const Napi::CallbackInfo& info, size_t index, const char* fn) {
+  if (info.Length() <= index || info[index].IsUndefined()) return 1;
+  const double t = info[index].IsNumber() ? info[index].As<Napi::Number>().DoubleValue() : -1;
+  if (!(t >= 0 && t <= 4096) || t != static_cast<double>(static_cast<int>(t))) {
+    throw Napi::RangeError::New(info.Env(), std::string(fn) + ": threads must be an integer >= 0 (0 = all cores)");
+  }
+  return static_cast<int>(t);
+}
 
 Napi::Value ReadCsv(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsString()) {
     throw Napi::TypeError::New(env, "readCsv(path): path must be a string");
   }
-  auto* worker = new ReadCsvWorker(env, info[0].As<Napi::String>().Utf8Value());
+  auto* worker = new ReadCsvWorker(env, info[0].As<Napi::String>().Utf8Value(), ThreadsArg(info, 1, "readCsv"));
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;
@@ -176,7 +191,8 @@ Napi::Value WriteCsv(const Napi::CallbackInfo& info) {
     data.push_back(arr.Data());
     keep.push_back(Napi::Persistent(arr.As<Napi::Object>()));
   }
-  auto* worker = new WriteCsvWorker(env, std::move(path), std::move(names), std::move(data), std::move(keep), n_rows);
+  const int threads = ThreadsArg(info, 4, "writeCsv");
+  auto* worker = new WriteCsvWorker(env, std::move(path), std::move(names), std::move(data), std::move(keep), n_rows, threads);
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;

@@ -11,10 +11,16 @@ import { fromNativeError } from './errors.js';
 import { makeMatrix, type Matrix } from './matrix.js';
 import { tablesAddon } from './native.js';
 
+/** Options of the table readers / writers. */
+export interface TableIoOptions {
+  /** Native threads for CSV parsing / formatting: 1 (default) = one, 0 = all cores. Output never depends on it. */
+  threads?: number;
+}
+
 /** Reads a numeric CSV file into a Matrix (one fresh Float32Array per column). */
-export async function readCsv(path: string): Promise<Matrix> {
+export async function readCsv(path: string, options: TableIoOptions = {}): Promise<Matrix> {
   try {
-    const t = await tablesAddon().readCsv(path);
+    const t = await tablesAddon().readCsv(path, options.threads ?? 1);
     return makeMatrix(t.names, t.columns);
   } catch (err) {
     throw fromNativeError(err, path);
@@ -22,9 +28,9 @@ export async function readCsv(path: string): Promise<Matrix> {
 }
 
 /** Writes a Matrix as CSV, atomically (the native writer does temp file + fsync + rename itself). */
-export async function writeCsv(m: Matrix, path: string): Promise<void> {
+export async function writeCsv(m: Matrix, path: string, options: TableIoOptions = {}): Promise<void> {
   try {
-    await tablesAddon().writeCsv(path, m.names, m.columns, m.nRows);
+    await tablesAddon().writeCsv(path, m.names, m.columns, m.nRows, options.threads ?? 1);
   } catch (err) {
     throw fromNativeError(err, path);
   }

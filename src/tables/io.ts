@@ -26,11 +26,12 @@ import { extname } from 'node:path';
 import type * as arrow from 'apache-arrow';
 
 import { matrixToTable, tableToMatrix } from './arrow.js';
-import { readCsv, writeCsv } from './csv.js';
+import { readCsv, writeCsv, type TableIoOptions } from './csv.js';
 import { TableInputError } from './errors.js';
 import { readArrowFile, writeArrowFile } from './ipc.js';
 import type { Matrix } from './matrix.js';
 
+export type { TableIoOptions };
 export type TableFormat = 'csv' | 'arrow';
 
 /** The format a path names, by extension (case-insensitive). */
@@ -44,23 +45,23 @@ export function tableFormat(path: string): TableFormat {
 }
 
 /** Reads a .csv or .arrow file into an Arrow table of Float32 columns (NaN = missing, no nulls). */
-export async function readTable(path: string): Promise<arrow.Table> {
-  return tableFormat(path) === 'csv' ? matrixToTable(await readCsv(path)) : readArrowFile(path);
+export async function readTable(path: string, options: TableIoOptions = {}): Promise<arrow.Table> {
+  return tableFormat(path) === 'csv' ? matrixToTable(await readCsv(path, options)) : readArrowFile(path);
 }
 
 /** Writes a table as .csv or .arrow (by extension), atomically. */
-export async function writeTable(table: arrow.Table, path: string): Promise<void> {
-  if (tableFormat(path) === 'csv') await writeCsv(tableToMatrix(table, path), path);
+export async function writeTable(table: arrow.Table, path: string, options: TableIoOptions = {}): Promise<void> {
+  if (tableFormat(path) === 'csv') await writeCsv(tableToMatrix(table, path), path, options);
   else await writeArrowFile(table, path);
 }
 
 /** Reads a .csv or .arrow file into a Matrix. */
-export async function readMatrix(path: string): Promise<Matrix> {
-  return tableFormat(path) === 'csv' ? readCsv(path) : tableToMatrix(await readArrowFile(path), path);
+export async function readMatrix(path: string, options: TableIoOptions = {}): Promise<Matrix> {
+  return tableFormat(path) === 'csv' ? readCsv(path, options) : tableToMatrix(await readArrowFile(path), path);
 }
 
 /** Writes a Matrix as .csv or .arrow (by extension), atomically. */
-export async function writeMatrix(m: Matrix, path: string): Promise<void> {
-  if (tableFormat(path) === 'csv') await writeCsv(m, path);
+export async function writeMatrix(m: Matrix, path: string, options: TableIoOptions = {}): Promise<void> {
+  if (tableFormat(path) === 'csv') await writeCsv(m, path, options);
   else await writeArrowFile(matrixToTable(m), path);
 }

@@ -8,10 +8,13 @@ export interface NativeCsvTable {
 }
 
 export interface TablesAddon {
-  /** Parses a numeric CSV file off the JS thread (see native/core/csv.h for the rules). */
-  readCsv(path: string): Promise<NativeCsvTable>;
+  /**
+   * Parses a numeric CSV file off the JS thread (see native/core/csv.h for the rules).
+   * threads: 1 (default) = one thread, 0 = all cores; the result never depends on it.
+   */
+  readCsv(path: string, threads?: number): Promise<NativeCsvTable>;
   /** Writes a numeric CSV file atomically (temp file + fsync + rename + fsync of the folder). */
-  writeCsv(path: string, names: readonly string[], columns: readonly Float32Array[], nRows: number): Promise<void>;
+  writeCsv(path: string, names: readonly string[], columns: readonly Float32Array[], nRows: number, threads?: number): Promise<void>;
 }
 
 export function tablesAddon(): TablesAddon {
