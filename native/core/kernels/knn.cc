@@ -41,9 +41,11 @@ typedef long long v4l __attribute__((vector_size(32)));
 #define HI_STORE(ptr, src) __builtin_memcpy((ptr), &(src), sizeof(v4d))
 
 // S[r] = sum over t of (x[obs[t]] - blk[obs[t]][r])^2 for rows of a block with no missing cell.
+// hit[tile] = some row of the tile has S <= bound (the caller's candidate prefilter).
 HIERIMPUTE_MULTIVERSION
 void SumSquaresComplete(const double* blk, std::size_t B, const std::uint32_t* obs, std::size_t nObs,
-                        const double* x, double* S) {
+                        const double* x, double bound, double* S, std::uint8_t* hit) {
+  const v4d bv = {bound, bound, bound, bound};
   for (std::size_t rb = 0; rb < B; rb += kTile) {
     v4d a0 = {0, 0, 0, 0}, a1 = a0, a2 = a0, a3 = a0;
     for (std::size_t t = 0; t < nObs; ++t) {
@@ -66,15 +68,19 @@ void SumSquaresComplete(const double* blk, std::size_t B, const std::uint32_t* o
     HI_STORE(S + rb + 4, a1);
     HI_STORE(S + rb + 8, a2);
     HI_STORE(S + rb + 12, a3);
+    const v4l h = (v4l)(a0 <= bv) | (v4l)(a1 <= bv) | (v4l)(a2 <= bv) | (v4l)(a3 <= bv);
+    hit[rb / kTile] = (h[0] | h[1] | h[2] | h[3]) != 0;
   }
 }
 
 // Same with missing cells (NaN): terms with a NaN are dropped and C[r] counts the kept terms.
 // Dropping adds +0.0, so rows without NaN get bit-identical sums to SumSquaresComplete.
+// hit[tile] = some row of the tile has S * p <= bound * C (rows with C = 0 always qualify).
 HIERIMPUTE_MULTIVERSION
 void SumSquaresMasked(const double* blk, std::size_t B, const std::uint32_t* obs, std::size_t nObs,
-                      const double* x, double* S, double* C) {
+                      const double* x, double p, double bound, double* S, double* C, std::uint8_t* hit) {
   const v4d one = {1, 1, 1, 1};
+  const v4d pv = {p, p, p, p}, bv = {bound, bound, bound, bound};
   for (std::size_t rb = 0; rb < B; rb += kTile) {
     v4d a0 = {0, 0, 0, 0}, a1 = a0, a2 = a0, a3 = a0;
     v4d c0 = a0, c1 = a0, c2 = a0, c3 = a0;
@@ -111,6 +117,9 @@ void SumSquaresMasked(const double* blk, std::size_t B, const std::uint32_t* obs
     HI_STORE(C + rb + 4, c1);
     HI_STORE(C + rb + 8, c2);
     HI_STORE(C + rb + 12, c3);
+    const v4l h = (v4l)(a0 * pv <= bv * c0) | (v4l)(a1 * pv <= bv * c1) | (v4l)(a2 * pv <= bv * c2) |
+                  (v4l)(a3 * pv <= bv * c3);
+    hit[rb / kTile] = (h[0] | h[1] | h[2] | h[3]) != 0;
   }
 }
 
@@ -243,7 +252,8 @@ struct Scratch {
   std::vector<Selection> sels;
   std::vector<Cand> cands;
   std::vector<std::uint32_t> nanRows;
-  std::vector<double> S, C, q;
+  std::vector<double> S, C;
+  std::vector<std::uint8_t> hit;  // per tile of the current block: holds a candidate
 };
 
 }  // namespace
@@ -305,7 +315,7 @@ ImputeStats KnnImpute(const ColumnsView& fit, const ColumnsView& target, const O
     w.sels.clear();
     w.S.resize(B);
     w.C.resize(B);
-    w.q.resize(B);
+    w.hit.resize(B / kTile);
     std::size_t candSlots = 0;
 
     // Gather each receiver's row, observed columns and the cells to impute.
@@ -366,24 +376,43 @@ ImputeStats KnnImpute(const ColumnsView& fit, const ColumnsView& target, const O
         const std::uint32_t* obs = w.obs.data() + rec.obsBegin;
         const std::size_t nObs = rec.obsEnd - rec.obsBegin;
         const double* xr = w.x.data() + static_cast<std::size_t>(rec.slot) * p;
-        double* q = w.q.data();
+        // Prefilter: a row can enter some selection only if q <= the largest k-th q among them
+        // (+inf while one is not full). q = S / C * p, so compare S * p with bound * C, with a
+        // relative margin far above rounding: false positives are only extra exact checks.
+        double maxWorst = 0.0;
+        for (std::uint32_t si = rec.selBegin; si < rec.selEnd; ++si) maxWorst = std::max(maxWorst, w.sels[si].worst);
+        const bool open = std::isinf(maxWorst);
+        const double margin = 1.0 + 1e-9;
+        const double* S = w.S.data();
+        const double* C = w.C.data();
+        std::uint8_t* hit = w.hit.data();
+        const std::size_t tiles = BlockCount(m, kTile);
         if (complete) {
-          SumSquaresComplete(blk, B, obs, nObs, xr, w.S.data());
+          // Every row shares C = nObs: the bound is on S directly and q never is NaN.
           const double c = static_cast<double>(nObs);
-          for (std::size_t i = 0; i < m; ++i) q[i] = w.S[i] / c * pd;
+          SumSquaresComplete(blk, B, obs, nObs, xr, open ? kInf : maxWorst * (c / pd) * margin, w.S.data(), hit);
+          for (std::size_t tile = 0; tile < tiles; ++tile) {
+            if (!hit[tile]) continue;
+            for (std::size_t i = tile * kTile, end = std::min(m, i + kTile); i < end; ++i) {
+              const double qi = S[i] / c * pd;
+              for (std::uint32_t si = rec.selBegin; si < rec.selEnd; ++si) {
+                Selection& s = w.sels[si];
+                if (qi <= s.worst) s.Offer(qi, rows[i]);
+              }
+            }
+          }
         } else {
-          SumSquaresMasked(blk, B, obs, nObs, xr, w.S.data(), w.C.data());
-          for (std::size_t i = 0; i < m; ++i) q[i] = w.C[i] > 0 ? w.S[i] / w.C[i] * pd : kNaN;
-        }
-        for (std::uint32_t si = rec.selBegin; si < rec.selEnd; ++si) {
-          Selection& s = w.sels[si];
-          if (complete) {
-            for (std::size_t i = 0; i < m; ++i)
-              if (q[i] <= s.worst) s.Offer(q[i], rows[i]);
-          } else {
-            const double* donor = blk + static_cast<std::size_t>(s.col) * B;
-            for (std::size_t i = 0; i < m; ++i)
-              if (!std::isnan(donor[i]) && !(q[i] > s.worst)) s.Offer(q[i], rows[i]);
+          SumSquaresMasked(blk, B, obs, nObs, xr, pd, open ? kInf : maxWorst * margin, w.S.data(), w.C.data(), hit);
+          for (std::size_t tile = 0; tile < tiles; ++tile) {
+            if (!open && !hit[tile]) continue;
+            for (std::size_t i = tile * kTile, end = std::min(m, i + kTile); i < end; ++i) {
+              const double qi = C[i] > 0 ? S[i] / C[i] * pd : kNaN;
+              for (std::uint32_t si = rec.selBegin; si < rec.selEnd; ++si) {
+                Selection& s = w.sels[si];
+                // NaN-distance rows are always offered (they are used when fewer than k are finite)
+                if (!(qi > s.worst) && !std::isnan(blk[static_cast<std::size_t>(s.col) * B + i])) s.Offer(qi, rows[i]);
+              }
+            }
           }
         }
       }
