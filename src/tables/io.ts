@@ -18,6 +18,8 @@
 //   the input only in layout, never in value: "1.50" -> "1.5", "1e5" -> "100000", "0.00001" -> "1e-05",
 //   "+4" -> "4", ".5" -> "0.5"; inputs with more digits than float32 holds come back rounded
 //   ("16777217" -> "16777216", "0.1234567891" -> "0.12345679").
+// Options: { threads } for the native CSV parser / formatter (1 = one thread, the default and what
+//   MPI ranks use; 0 = all cores); values, text and the error reported never depend on it.
 // All writes are atomic (temp file in the same folder + fsync + rename + fsync of the folder; the
 // native CSV writer does this itself, .arrow goes through util/atomic-write); input files are never
 // modified.
