@@ -78,23 +78,95 @@ inline uint64_t ChildKey(uint64_t key, bool right) {
 }
 
 struct NodeTask {
-  uint32_t start, end;    // training rows samples[start, end)
+  uint32_t start, end;    // training rows [start, end) of the node-ordered working copy
   uint32_t qstart, qend;  // query rows qrows[qstart, qend)
   uint32_t depth;
   uint64_t key;
 };
 
-/** Grows one tree only where query rows go and writes each query row's leaf mean to pred. */
+/** min/max of x[0, n) with independent lanes (no serial dependency chain). */
+inline void MinMax(const float* x, size_t n, float& mnOut, float& mxOut) {
+  float mn[8], mx[8];
+  for (int l = 0; l < 8; ++l) mn[l] = mx[l] = x[0];
+  size_t p = 0;
+  for (; p + 8 <= n; p += 8)
+    for (int l = 0; l < 8; ++l) {
+      mn[l] = x[p + l] < mn[l] ? x[p + l] : mn[l];
+      mx[l] = x[p + l] > mx[l] ? x[p + l] : mx[l];
+    }
+  for (; p < n; ++p) {
+    mn[0] = x[p] < mn[0] ? x[p] : mn[0];
+    mx[0] = x[p] > mx[0] ? x[p] : mx[0];
+  }
+  for (int l = 1; l < 8; ++l) {
+    mn[0] = mn[l] < mn[0] ? mn[l] : mn[0];
+    mx[0] = mx[l] > mx[0] ? mx[l] : mx[0];
+  }
+  mnOut = mn[0];
+  mxOut = mx[0];
+}
+
+/** The largest float <= t: for a float x, (x <= t) == (x <= FloatAtOrBelow(t)). */
+inline float FloatAtOrBelow(double t) {
+  float f = static_cast<float>(t);
+  if (static_cast<double>(f) > t) f = std::nextafter(f, -std::numeric_limits<float>::infinity());
+  return f;
+}
+
+/** Count and y-sum of the rows with x <= t; branchless, four independent accumulators (fixed order). */
+inline void LeftStats(const float* x, const double* y, size_t n, double t, size_t& nLOut, double& sLOut) {
+  const float tf = FloatAtOrBelow(t);
+  size_t c[4] = {0, 0, 0, 0};
+  double s[4] = {0.0, 0.0, 0.0, 0.0};
+  size_t p = 0;
+  for (; p + 4 <= n; p += 4)
+    for (int l = 0; l < 4; ++l) {
+      const unsigned left = x[p + l] <= tf;
+      c[l] += left;
+      s[l] += y[p + l] * static_cast<double>(left);
+    }
+  for (; p < n; ++p) {
+    const unsigned left = x[p] <= tf;
+    c[0] += left;
+    s[0] += y[p] * static_cast<double>(left);
+  }
+  nLOut = c[0] + c[1] + c[2] + c[3];
+  sLOut = (s[0] + s[1]) + (s[2] + s[3]);
+}
+
+/** Stable branchless partition of x[0, n) by goLeft; tmp has room for n values. */
+template <typename T>
+inline void PartitionBy(T* x, size_t n, const uint8_t* goLeft, T* tmp) {
+  size_t l = 0, r = 0;
+  for (size_t p = 0; p < n; ++p) {
+    const T v = x[p];
+    x[l] = v;
+    tmp[r] = v;
+    l += goLeft[p];
+    r += 1 - goLeft[p];
+  }
+  std::copy(tmp, tmp + r, x + l);
+}
+
+/**
+ * Grows one tree only where query rows go and writes each query row's leaf mean to pred. The
+ * training features and targets are copied once into node order (column-major) and partitioned
+ * with the nodes, so every per-feature pass over a node reads contiguous memory.
+ */
 void GrowTree(const FeatureBlock& train, const std::vector<double>& y, const FeatureBlock& query,
               const ExtraTreesParams& params, uint64_t treeKey, double* pred) {
   const size_t nFeat = train.cols.size();
-  std::vector<uint32_t> samples(train.n), qrows(query.n);
-  for (size_t i = 0; i < train.n; ++i) samples[i] = static_cast<uint32_t>(i);
+  const size_t n = train.n;
+  std::vector<float> xw(nFeat * n);
+  for (size_t f = 0; f < nFeat; ++f) std::copy(train.cols[f], train.cols[f] + n, xw.begin() + f * n);
+  std::vector<double> yw(y.begin(), y.end());
+  std::vector<uint32_t> qrows(query.n);
   for (size_t i = 0; i < query.n; ++i) qrows[i] = static_cast<uint32_t>(i);
-  std::vector<float> xf(train.n);
-  std::vector<double> yn(train.n);
+  std::vector<uint8_t> goLeft(n);
+  std::vector<float> tmpF(n);
+  std::vector<double> tmpY(n);
   std::vector<NodeTask> stack;
-  stack.push_back({0, static_cast<uint32_t>(train.n), 0, static_cast<uint32_t>(query.n), 0, treeKey});
+  stack.push_back({0, static_cast<uint32_t>(n), 0, static_cast<uint32_t>(query.n), 0, treeKey});
   const size_t minSplit = static_cast<size_t>(std::max(2, params.minSamplesSplit));
 
   while (!stack.empty()) {
@@ -102,12 +174,9 @@ void GrowTree(const FeatureBlock& train, const std::vector<double>& y, const Fea
     stack.pop_back();
     if (node.qstart == node.qend) continue;  // no query row reaches this subtree
     const size_t cnt = node.end - node.start;
-    const uint32_t* s = samples.data() + node.start;
+    const double* yn = yw.data() + node.start;
     double sum = 0.0;
-    for (size_t p = 0; p < cnt; ++p) {
-      yn[p] = y[s[p]];
-      sum += yn[p];
-    }
+    for (size_t p = 0; p < cnt; ++p) sum += yn[p];
     const double mean = sum / static_cast<double>(cnt);
     bool leaf = cnt < minSplit || (params.maxDepth > 0 && node.depth >= static_cast<uint32_t>(params.maxDepth));
     if (!leaf) {
@@ -121,25 +190,16 @@ void GrowTree(const FeatureBlock& train, const std::vector<double>& y, const Fea
       NodeRng rng(node.key);
       double bestProxy = -std::numeric_limits<double>::infinity();
       for (size_t f = 0; f < nFeat; ++f) {
-        const float* col = train.cols[f];
-        float mn = col[s[0]], mx = mn;
-        for (size_t p = 0; p < cnt; ++p) {
-          const float v = col[s[p]];
-          xf[p] = v;
-          mn = v < mn ? v : mn;
-          mx = v > mx ? v : mx;
-        }
+        const float* xf = xw.data() + f * n + node.start;
         const double u = rng.Uniform();  // drawn for every feature: keeps streams aligned
+        float mn, mx;
+        MinMax(xf, cnt, mn, mx);
         if (static_cast<double>(mx) <= static_cast<double>(mn) + kFeatureThreshold) continue;
         double t = static_cast<double>(mn) + (static_cast<double>(mx) - static_cast<double>(mn)) * u;
         if (t >= static_cast<double>(mx)) t = mn;
-        size_t nL = 0;
-        double sL = 0.0;
-        for (size_t p = 0; p < cnt; ++p) {
-          const bool left = static_cast<double>(xf[p]) <= t;
-          nL += left;
-          sL += left ? yn[p] : 0.0;
-        }
+        size_t nL;
+        double sL;
+        LeftStats(xf, yn, cnt, t, nL, sL);
         if (nL == 0 || nL == cnt) continue;
         const double sR = sum - sL;
         const double proxy = sL * sL / static_cast<double>(nL) + sR * sR / static_cast<double>(cnt - nL);
@@ -155,15 +215,19 @@ void GrowTree(const FeatureBlock& train, const std::vector<double>& y, const Fea
       for (uint32_t q = node.qstart; q < node.qend; ++q) pred[qrows[q]] = mean;
       continue;
     }
-    const float* tcol = train.cols[bestF];
-    uint32_t* b = samples.data() + node.start;
-    uint32_t* e = samples.data() + node.end;
-    uint32_t* mid = std::partition(b, e, [&](uint32_t r) { return static_cast<double>(tcol[r]) <= bestT; });
+    const float* xb = xw.data() + static_cast<size_t>(bestF) * n + node.start;
+    size_t nL = 0;
+    for (size_t p = 0; p < cnt; ++p) {
+      goLeft[p] = static_cast<double>(xb[p]) <= bestT;
+      nL += goLeft[p];
+    }
+    for (size_t f = 0; f < nFeat; ++f) PartitionBy(xw.data() + f * n + node.start, cnt, goLeft.data(), tmpF.data());
+    PartitionBy(yw.data() + node.start, cnt, goLeft.data(), tmpY.data());
     const float* qcol = query.cols[bestF];
     uint32_t* qb = qrows.data() + node.qstart;
     uint32_t* qe = qrows.data() + node.qend;
     uint32_t* qmid = std::partition(qb, qe, [&](uint32_t r) { return static_cast<double>(qcol[r]) <= bestT; });
-    const uint32_t splitPos = static_cast<uint32_t>(mid - samples.data());
+    const uint32_t splitPos = node.start + static_cast<uint32_t>(nL);
     const uint32_t qsplit = static_cast<uint32_t>(qmid - qrows.data());
     stack.push_back({splitPos, node.end, qsplit, node.qend, node.depth + 1, ChildKey(node.key, true)});
     stack.push_back({node.start, splitPos, node.qstart, qsplit, node.depth + 1, ChildKey(node.key, false)});
