@@ -1,5 +1,6 @@
 // Table layer: native CSV read/write, Arrow IPC, Matrix <-> Arrow, atomic writes, dataset discovery.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -267,6 +268,28 @@ describe('CSV writing', () => {
     assert.equal(readFileSync(p, 'utf8'), 'v\n1\n""\n""\n2\n');
     const back = await readMatrix(p);
     assert.deepEqual(Array.from(back.columns[0]), [1, NaN, NaN, 2]);
+  });
+
+  it('keeps the columns alive while the native writer runs (gc during the write)', () => {
+    const out = tmpFile('gc.csv');
+    const script = `
+      const { readMatrix } = await import(${JSON.stringify(new URL('../dist/tables/io.js', import.meta.url).href)});
+      const { tablesAddon } = await import(${JSON.stringify(new URL('../dist/tables/native.js', import.meta.url).href)});
+      const n = 300000;
+      // straight to the addon, so that nothing on the JS side holds the arrays
+      const p = tablesAddon().writeCsv(${JSON.stringify(out)}, ['a', 'b'], [Float32Array.from({ length: n }, (_, i) => i), Float32Array.from({ length: n }, (_, i) => -i)], n);
+      let spins = 0;
+      let done = false;
+      p.finally(() => { done = true; });
+      while (!done && spins < 200) { globalThis.gc(); new Float32Array(1 << 20).fill(7); spins++; await new Promise((r) => setImmediate(r)); }
+      await p;
+      const m = await readMatrix(${JSON.stringify(out)});
+      for (let i = 0; i < n; i += 997) if (m.columns[0][i] !== i || m.columns[1][i] !== -i) throw new Error('row ' + i + ' corrupted');
+      console.log('ok', m.nRows);
+    `;
+    const r = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8', env: process.env });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'ok 300000');
   });
 
   it('writes through column views with a byteOffset', async () => {
