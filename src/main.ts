@@ -2,4 +2,11 @@
 // Entry point: `hierimpute ...`, `node dist/main.js ...`, `mpiexec -n N node dist/main.js ...`.
 import { runCli } from './cli/cli.js';
 
-await runCli(process.argv.slice(2));
+try {
+  await runCli(process.argv.slice(2));
+} catch (err) {
+  // Errors outside a running world (bad arguments, a bad config for `sequences`): one clear line.
+  process.stderr.write(`hierimpute: ${err instanceof Error ? err.message : String(err)}\n`);
+  if (process.env.HIERIMPUTE_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
+  process.exit(1);
+}

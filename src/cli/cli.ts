@@ -2,7 +2,9 @@
 import yargs from 'yargs';
 
 import { packageVersion } from '../bindings/paths.js';
+import { imputeCommand } from './commands/impute.js';
 import { infoCommand } from './commands/info.js';
+import { runCommand, sequencesCommand } from './commands/run.js';
 
 export async function runCli(args: string[]): Promise<void> {
   await yargs(args)
@@ -14,7 +16,11 @@ export async function runCli(args: string[]): Promise<void> {
         'Single rank:  hierimpute <command> ...\n' +
         'MPI:          mpiexec -n 64 node dist/main.js <command> ...   (rank 0 dispatches, ranks > 0 work)',
     )
+    .command(runCommand)
+    .command(sequencesCommand)
+    .command(imputeCommand)
     .command(infoCommand)
+    .env('HIERIMPUTE')
     .demandCommand(1, 'Name a command (see the list above).')
     .strict()
     .recommendCommands()
@@ -23,8 +29,11 @@ export async function runCli(args: string[]): Promise<void> {
     .alias('h', 'help')
     .wrap(Math.min(110, process.stdout.columns || 110))
     .fail((msg, err, y) => {
-      if (err) throw err;
-      process.stderr.write(`${y.help()}\n\nhierimpute: ${msg}\n`);
+      if (err) {
+        process.stderr.write(`hierimpute: ${err.message}\n`);
+        process.exit(1);
+      }
+      process.stderr.write(`${String(y.help())}\n\nhierimpute: ${msg}\n`);
       process.exit(2);
     })
     .parseAsync();

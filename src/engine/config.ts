@@ -134,7 +134,7 @@ export const PRESETS: Readonly<Record<string, () => unknown>> = {
     ],
     seed: 0,
   }),
-  /** A small sweep of tabular methods for demos and tests: 4 bands, 2 × 2 = 4 sequences, 7 prefix nodes. */
+  /** A small sweep of tabular methods for demos and tests: 4 bands, 2 × 2 = 4 sequences, 9 prefix-tree nodes. */
   quick: () => ({
     bands: [
       { width: 0.1, methods: ['knn'] },

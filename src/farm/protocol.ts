@@ -1,0 +1,53 @@
+// Messages between the dispatcher (rank 0) and the workers, as in the reference design:
+// TAG_TASK carries a work item (seq_idx, dataset, widths, methods); TAG_DONE the reply
+// (seq_idx, dataset, done, progressed) plus what the dispatcher needs to avoid handing out a
+// node that another rank is computing; TAG_STOP ends a worker; TAG_ERROR reports a failing rank.
+import type { GroupOutcome } from '../engine/group.js';
+import type { JsonValue } from '../mpi/codec.js';
+
+export interface TaskMsg {
+  seq_idx: number;
+  dataset: string;
+  widths: number[];
+  methods: string[];
+}
+
+export interface DoneMsg {
+  seq_idx: number;
+  dataset: string;
+  done: boolean;
+  progressed: boolean;
+  outcome: GroupOutcome | 'failed';
+  /** Band this call worked on (-1 when there was nothing left). */
+  band: number;
+  /** First band still without a result after this call (-1 = all done). */
+  next: number;
+  method?: string;
+  seconds?: number;
+  meanFilled?: number;
+  /** Rows per band of this dataset (for the dispatcher's view of empty bands). */
+  bandRows?: number[];
+  /** The dataset could not be loaded: it is dropped, and the run ends non-zero naming it. */
+  error?: string;
+}
+
+export interface ErrorMsg {
+  rank: number;
+  message: string;
+}
+
+export function asTask(v: JsonValue, from: number): TaskMsg {
+  const t = v as unknown as TaskMsg;
+  if (!t || typeof t.seq_idx !== 'number' || typeof t.dataset !== 'string' || !Array.isArray(t.methods)) {
+    throw new Error(`protocol: rank ${from} sent a malformed task: ${JSON.stringify(v).slice(0, 200)}`);
+  }
+  return t;
+}
+
+export function asDone(v: JsonValue, from: number): DoneMsg {
+  const d = v as unknown as DoneMsg;
+  if (!d || typeof d.seq_idx !== 'number' || typeof d.dataset !== 'string' || typeof d.done !== 'boolean') {
+    throw new Error(`protocol: rank ${from} sent a malformed reply: ${JSON.stringify(v).slice(0, 200)}`);
+  }
+  return d;
+}

@@ -1,0 +1,72 @@
+// What a worker does with one task: load the dataset lazily (kept while tasks for it keep
+// coming), run exactly one band through runOneGroup, and describe the result for the dispatcher.
+// With one rank, rank 0 calls this same code directly.
+import type { RunConfig } from '../engine/config.js';
+import { loadDataset, type DatasetState } from '../engine/dataset.js';
+import { nextBand, runOneGroup, sequenceNodes } from '../engine/group.js';
+import type { NodeStore } from '../engine/store.js';
+import type { MethodName } from '../impute/types.js';
+import { log } from '../log/logger.js';
+import type { DoneMsg, TaskMsg } from './protocol.js';
+
+export interface TaskRunnerOptions {
+  config: RunConfig;
+  edges: readonly number[];
+  /** Dataset name -> file path. */
+  paths: ReadonlyMap<string, string>;
+  store: NodeStore;
+  threads: number;
+  /** Loaded datasets kept in memory. */
+  keepDatasets?: number;
+}
+
+export class TaskRunner {
+  private readonly loaded = new Map<string, DatasetState>();
+
+  constructor(private readonly opts: TaskRunnerOptions) {}
+
+  /** The loaded dataset (loading it if needed); throws a clear error when it cannot be read. */
+  async dataset(name: string): Promise<DatasetState> {
+    const hit = this.loaded.get(name);
+    if (hit) {
+      this.loaded.delete(name);
+      this.loaded.set(name, hit);
+      return hit;
+    }
+    const path = this.opts.paths.get(name);
+    if (!path) throw new Error(`unknown dataset '${name}'`);
+    const t0 = performance.now();
+    const ds = await loadDataset(name, path, this.opts.edges);
+    log.verbose(`loaded ${name} (${ds.matrix.nRows}×${ds.matrix.columns.length}) in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+    this.loaded.set(name, ds);
+    while (this.loaded.size > (this.opts.keepDatasets ?? 2)) this.loaded.delete(this.loaded.keys().next().value as string);
+    return ds;
+  }
+
+  async run(task: TaskMsg): Promise<DoneMsg> {
+    const base = { seq_idx: task.seq_idx, dataset: task.dataset };
+    let ds: DatasetState;
+    try {
+      ds = await this.dataset(task.dataset);
+    } catch (err) {
+      return { ...base, done: true, progressed: false, outcome: 'failed', band: -1, next: -1, error: (err as Error).message };
+    }
+    const methods = task.methods as MethodName[];
+    const env = { config: this.opts.config, store: this.opts.store, threads: this.opts.threads };
+    const r = await runOneGroup(env, ds, methods);
+    const next = nextBand(ds, this.opts.store, sequenceNodes(ds, this.opts.config, methods));
+    if (r.outcome === 'computed') log.verbose(`seq ${task.seq_idx} ${task.dataset} band ${r.band} (${r.method}) computed in ${r.seconds?.toFixed(2)} s`);
+    return {
+      ...base,
+      done: next < 0,
+      progressed: r.progressed,
+      outcome: r.outcome,
+      band: r.band,
+      next,
+      method: r.method,
+      seconds: r.seconds,
+      meanFilled: r.meanFilled,
+      bandRows: ds.bands.rows.map((x) => x.length),
+    };
+  }
+}
