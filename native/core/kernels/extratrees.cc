@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <exception>
 #include <limits>
 #include <mutex>
@@ -84,28 +85,6 @@ struct NodeTask {
   uint64_t key;
 };
 
-/** min/max of x[0, n) with independent lanes (no serial dependency chain). */
-inline void MinMax(const float* x, size_t n, float& mnOut, float& mxOut) {
-  float mn[8], mx[8];
-  for (int l = 0; l < 8; ++l) mn[l] = mx[l] = x[0];
-  size_t p = 0;
-  for (; p + 8 <= n; p += 8)
-    for (int l = 0; l < 8; ++l) {
-      mn[l] = x[p + l] < mn[l] ? x[p + l] : mn[l];
-      mx[l] = x[p + l] > mx[l] ? x[p + l] : mx[l];
-    }
-  for (; p < n; ++p) {
-    mn[0] = x[p] < mn[0] ? x[p] : mn[0];
-    mx[0] = x[p] > mx[0] ? x[p] : mx[0];
-  }
-  for (int l = 1; l < 8; ++l) {
-    mn[0] = mn[l] < mn[0] ? mn[l] : mn[0];
-    mx[0] = mx[l] > mx[0] ? mx[l] : mx[0];
-  }
-  mnOut = mn[0];
-  mxOut = mx[0];
-}
-
 /** The largest float <= t: for a float x, (x <= t) == (x <= FloatAtOrBelow(t)). */
 inline float FloatAtOrBelow(double t) {
   float f = static_cast<float>(t);
@@ -113,25 +92,69 @@ inline float FloatAtOrBelow(double t) {
   return f;
 }
 
-/** Count and y-sum of the rows with x <= t; branchless, four independent accumulators (fixed order). */
+typedef float V4F __attribute__((vector_size(16)));
+typedef int V4I __attribute__((vector_size(16)));
+typedef double V2D __attribute__((vector_size(16)));
+typedef long long V2L __attribute__((vector_size(16)));
+
+template <typename V, typename T>
+inline V LoadV(const T* p) {
+  V v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+/** min/max of x[0, n): 4-wide vector lanes (GCC/Clang vector extensions, any target). */
+inline void MinMax(const float* x, size_t n, float& mnOut, float& mxOut) {
+  float mn0 = x[0], mx0 = x[0];
+  size_t p = 0;
+  if (n >= 8) {
+    V4F mn = LoadV<V4F>(x), mx = mn, mn2 = LoadV<V4F>(x + 4), mx2 = mn2;
+    for (p = 8; p + 8 <= n; p += 8) {
+      const V4F a = LoadV<V4F>(x + p), b = LoadV<V4F>(x + p + 4);
+      mn = a < mn ? a : mn;
+      mx = a > mx ? a : mx;
+      mn2 = b < mn2 ? b : mn2;
+      mx2 = b > mx2 ? b : mx2;
+    }
+    mn = mn2 < mn ? mn2 : mn;
+    mx = mx2 > mx ? mx2 : mx;
+    for (int l = 0; l < 4; ++l) {
+      mn0 = mn[l] < mn0 ? mn[l] : mn0;
+      mx0 = mx[l] > mx0 ? mx[l] : mx0;
+    }
+  }
+  for (; p < n; ++p) {
+    mn0 = x[p] < mn0 ? x[p] : mn0;
+    mx0 = x[p] > mx0 ? x[p] : mx0;
+  }
+  mnOut = mn0;
+  mxOut = mx0;
+}
+
+/** Count and y-sum of the rows with x <= t: branchless vector lanes, fixed summation order. */
 inline void LeftStats(const float* x, const double* y, size_t n, double t, size_t& nLOut, double& sLOut) {
   const float tf = FloatAtOrBelow(t);
-  size_t c[4] = {0, 0, 0, 0};
-  double s[4] = {0.0, 0.0, 0.0, 0.0};
+  const V4F tv = {tf, tf, tf, tf};
+  V4I c = {0, 0, 0, 0};
+  V2D s0 = {0.0, 0.0}, s1 = {0.0, 0.0};
   size_t p = 0;
-  for (; p + 4 <= n; p += 4)
-    for (int l = 0; l < 4; ++l) {
-      const unsigned left = x[p + l] <= tf;
-      c[l] += left;
-      s[l] += y[p + l] * static_cast<double>(left);
-    }
+  for (; p + 4 <= n; p += 4) {
+    const V4I m = LoadV<V4F>(x + p) <= tv;  // -1 where left
+    c -= m;
+    const V2L m01 = {m[0], m[1]}, m23 = {m[2], m[3]};
+    s0 += reinterpret_cast<V2D>(reinterpret_cast<V2L>(LoadV<V2D>(y + p)) & m01);
+    s1 += reinterpret_cast<V2D>(reinterpret_cast<V2L>(LoadV<V2D>(y + p + 2)) & m23);
+  }
+  size_t nL = static_cast<size_t>(c[0]) + static_cast<size_t>(c[1]) + static_cast<size_t>(c[2]) + static_cast<size_t>(c[3]);
+  double sL = (s0[0] + s0[1]) + (s1[0] + s1[1]);
   for (; p < n; ++p) {
     const unsigned left = x[p] <= tf;
-    c[0] += left;
-    s[0] += y[p] * static_cast<double>(left);
+    nL += left;
+    sL += y[p] * static_cast<double>(left);
   }
-  nLOut = c[0] + c[1] + c[2] + c[3];
-  sLOut = (s[0] + s[1]) + (s[2] + s[3]);
+  nLOut = nL;
+  sLOut = sL;
 }
 
 /** Stable branchless partition of x[0, n) by goLeft; tmp has room for n values. */
@@ -146,6 +169,16 @@ inline void PartitionBy(T* x, size_t n, const uint8_t* goLeft, T* tmp) {
     r += 1 - goLeft[p];
   }
   std::copy(tmp, tmp + r, x + l);
+}
+
+/** Keeps, in order, only the values whose goLeft flag equals keep (branchless, in place). */
+template <typename T>
+inline void CompactBy(T* x, size_t n, const uint8_t* goLeft, uint8_t keep) {
+  size_t l = 0;
+  for (size_t p = 0; p < n; ++p) {
+    x[l] = x[p];
+    l += goLeft[p] == keep;
+  }
 }
 
 /**
@@ -221,15 +254,25 @@ void GrowTree(const FeatureBlock& train, const std::vector<double>& y, const Fea
       goLeft[p] = static_cast<double>(xb[p]) <= bestT;
       nL += goLeft[p];
     }
-    for (size_t f = 0; f < nFeat; ++f) PartitionBy(xw.data() + f * n + node.start, cnt, goLeft.data(), tmpF.data());
-    PartitionBy(yw.data() + node.start, cnt, goLeft.data(), tmpY.data());
     const float* qcol = query.cols[bestF];
     uint32_t* qb = qrows.data() + node.qstart;
     uint32_t* qe = qrows.data() + node.qend;
     uint32_t* qmid = std::partition(qb, qe, [&](uint32_t r) { return static_cast<double>(qcol[r]) <= bestT; });
-    const uint32_t splitPos = node.start + static_cast<uint32_t>(nL);
     const uint32_t qsplit = static_cast<uint32_t>(qmid - qrows.data());
-    stack.push_back({splitPos, node.end, qsplit, node.qend, node.depth + 1, ChildKey(node.key, true)});
+    const bool leftLives = qsplit > node.qstart, rightLives = qsplit < node.qend;
+    uint32_t splitPos = node.start + static_cast<uint32_t>(nL);
+    if (leftLives && rightLives) {
+      for (size_t f = 0; f < nFeat; ++f) PartitionBy(xw.data() + f * n + node.start, cnt, goLeft.data(), tmpF.data());
+      PartitionBy(yw.data() + node.start, cnt, goLeft.data(), tmpY.data());
+    } else {
+      // Only one child holds query rows: keep just its rows, at the start of the node's range.
+      const uint8_t keep = leftLives ? 1 : 0;
+      for (size_t f = 0; f < nFeat; ++f) CompactBy(xw.data() + f * n + node.start, cnt, goLeft.data(), keep);
+      CompactBy(yw.data() + node.start, cnt, goLeft.data(), keep);
+      if (rightLives) splitPos = node.start;  // right child = [start, start + cnt - nL)
+    }
+    const uint32_t rightEnd = leftLives && !rightLives ? splitPos : (rightLives && !leftLives ? node.start + static_cast<uint32_t>(cnt - nL) : node.end);
+    stack.push_back({splitPos, rightEnd, qsplit, node.qend, node.depth + 1, ChildKey(node.key, true)});
     stack.push_back({node.start, splitPos, node.qstart, qsplit, node.depth + 1, ChildKey(node.key, false)});
   }
 }
