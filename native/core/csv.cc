@@ -138,6 +138,43 @@ class Scanner {
     return true;
   }
 
+  // Fast path for the common record: every field an unquoted number or empty. Writes the values
+  // to dst[c][row] and returns true; returns false, consuming nothing, when the record needs the
+  // general path (blank line, quotes, NA tokens, '+', out-of-range numbers, errors), which then
+  // parses it again from the start (so both paths accept and reject exactly the same input).
+  bool TryFastRecord(size_t n_cols, float* const* dst, size_t row) {
+    const char* p = p_;
+    const char* const end = end_;
+    while (p < end && IsSpace(*p)) ++p;
+    if (p >= end || *p == '\n' || *p == '\r') return false;  // end, or a blank line to skip
+    for (size_t c = 0; c < n_cols; ++c) {
+      while (p < end && IsSpace(*p)) ++p;
+      float v = kNaN;  // empty cell unless a number follows
+      if (p < end && ((*p >= '0' && *p <= '9') || *p == '-' || *p == '.')) {
+        double d = 0;
+        const auto r = std::from_chars(p, end, d, std::chars_format::general);
+        if (r.ec != std::errc()) return false;
+        p = r.ptr;
+        while (p < end && IsSpace(*p)) ++p;
+        v = std::isnan(d) ? kNaN : static_cast<float>(d);
+      }
+      if (c + 1 < n_cols) {
+        if (p >= end || *p != ',') return false;
+        ++p;
+      } else if (p < end && *p != '\n' && *p != '\r') {
+        return false;
+      }
+      dst[c][row] = v;
+    }
+    if (p < end) {
+      if (*p == '\r' && p + 1 < end && p[1] == '\n') ++p;
+      ++p;
+      ++line_;
+    }
+    p_ = p;
+    return true;
+  }
+
   const char* pos() const { return p_; }
   const char* end() const { return end_; }
 
@@ -439,7 +476,7 @@ std::vector<std::vector<float>> ParseRows(Scanner& scanner, const std::vector<st
     dst[c] = columns[c].data();
   }
   size_t row = 0;
-  while (scanner.Next(fields, line)) {
+  for (;;) {
     if (row == capacity) {  // only when lines end in a lone CR (the estimate counts '\n')
       capacity = capacity * 2 + 1024;
       for (size_t c = 0; c < n_cols; ++c) {
@@ -447,6 +484,11 @@ std::vector<std::vector<float>> ParseRows(Scanner& scanner, const std::vector<st
         dst[c] = columns[c].data();
       }
     }
+    if (scanner.TryFastRecord(n_cols, dst.data(), row)) {
+      ++row;
+      continue;
+    }
+    if (!scanner.Next(fields, line)) break;
     if (fields.size() != n_cols) {
       throw CsvInputError(ErrorKind::kRaggedRow,
                           Where(file, line) + ": expected " + std::to_string(n_cols) + " fields (one per header column), got " +
