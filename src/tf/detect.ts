@@ -1,5 +1,8 @@
-// Which TensorFlow.js backend a neural method would run on, without loading TensorFlow.
+// Which TensorFlow.js backend a neural method would run on, without loading TensorFlow
+// (`hierimpute info`; loading @tensorflow/tfjs takes over a second).
 import { createRequire } from 'node:module';
+
+import { TF_BACKEND_ENV } from './constants.js';
 
 const require = createRequire(import.meta.url);
 
@@ -13,8 +16,12 @@ function resolvable(pkg: string): boolean {
 }
 
 export function describeTfBackend(): string {
-  if (resolvable('@tensorflow/tfjs-node')) return 'tensorflow (native, @tensorflow/tfjs-node), if its binary loads';
-  if (resolvable('@tensorflow/tfjs-backend-wasm')) return 'wasm (@tensorflow/tfjs-backend-wasm; tfjs-node not installed)';
-  if (resolvable('@tensorflow/tfjs')) return 'cpu (pure JS @tensorflow/tfjs)';
-  return 'none installed (neural methods lstm/rnn/gan unavailable)';
+  const forced = process.env[TF_BACKEND_ENV];
+  const prefix = forced ? `${forced} (forced by ${TF_BACKEND_ENV}); otherwise ` : '';
+  if (!resolvable('@tensorflow/tfjs')) return `${prefix}none installed (neural methods lstm/rnn/gan unavailable; run npm ci)`;
+  if (resolvable('@tensorflow/tfjs-node'))
+    return `${prefix}tensorflow (native, @tensorflow/tfjs-node) if its binary loads, else wasm`;
+  if (resolvable('@tensorflow/tfjs-backend-wasm'))
+    return `${prefix}wasm (@tensorflow/tfjs-backend-wasm; optional @tensorflow/tfjs-node not installed)`;
+  return `${prefix}cpu (pure JS @tensorflow/tfjs; wasm backend missing)`;
 }

@@ -1,0 +1,170 @@
+// gan: GAIN, Generative Adversarial Imputation Nets (Yoon, Jordon & van der Schaar, ICML 2018),
+// as in the authors' reference code, on TensorFlow.js.
+//
+// Data are min-max scaled to [0, 1] per column (missing -> 0). Generator G and discriminator D are
+// 3-layer MLPs (ReLU, ReLU, sigmoid) of width `hidden` (default: number of columns), Xavier-normal
+// initialised (seeded). Each iteration draws `batch_size` rows (seeded, without replacement):
+//   X~ = M * X + (1 - M) * Z,  Z ~ U(0, 0.01);   H = M * B,  B ~ Bernoulli(hint_rate)
+//   D step: minimise -mean(M log D(X^, H) + (1 - M) log(1 - D(X^, H))),  X^ = M X + (1 - M) G(X~, M)
+//   G step: minimise -mean((1 - M) log D(X^, H)) + alpha * mean((M X - M G)^2) / mean(M)
+// (Adam, learning_rate). Imputation: X^ of the target rows (fresh seeded noise), un-scaled; only
+// the originally missing cells are filled. The hint is the reference code's H = B * M (the paper's
+// text also gives 0.5 to the unrevealed cells; the code does not).
+import type * as TfTypes from '@tensorflow/tfjs';
+
+import type { Imputer } from '../types.js';
+import {
+  checkCommon,
+  checkInt,
+  checkNumber,
+  deriveSeed,
+  NEURAL_COMMON_DEFAULTS,
+  NEURAL_COMMON_DOCS,
+  type NeuralCommonOptions,
+  predictInChunks,
+  Rng,
+  runNeural,
+  yieldToEventLoop,
+} from './neural-common.js';
+
+export interface GanOptions extends NeuralCommonOptions {
+  /** Training iterations (one D step and one G step each). Default 3000 (the paper used 10000). */
+  iterations: number;
+  /** Rows per iteration. Default 128 (paper). */
+  batch_size: number;
+  /** Probability that an observed cell is revealed to D by the hint. Default 0.9 (paper). */
+  hint_rate: number;
+  /** Weight of the reconstruction loss of the observed cells in G's loss. Default 100 (paper). */
+  alpha: number;
+  /** Width of the hidden layers; 0 = number of columns (paper). Default 0. */
+  hidden: number;
+  /** Adam learning rate of both networks. Default 0.001 (TensorFlow's Adam default, as the paper's code). */
+  learning_rate: number;
+}
+
+const METHOD = 'gan';
+const EPS = 1e-8;
+
+export function checkGanOptions(o: Partial<GanOptions>): GanOptions {
+  const v = { ...gan.defaults, ...o };
+  return {
+    ...checkCommon(METHOD, v),
+    iterations: checkInt(METHOD, 'iterations', v.iterations, 1),
+    batch_size: checkInt(METHOD, 'batch_size', v.batch_size, 1),
+    hint_rate: checkNumber(METHOD, 'hint_rate', v.hint_rate, 0, 1),
+    alpha: checkNumber(METHOD, 'alpha', v.alpha, 0, 1e9),
+    hidden: checkInt(METHOD, 'hidden', v.hidden, 0, 65536),
+    learning_rate: checkNumber(METHOD, 'learning_rate', v.learning_rate, 0, 1, true),
+  };
+}
+
+type Tf = typeof TfTypes;
+interface Mlp {
+  readonly vars: TfTypes.Variable[];
+  apply(a: TfTypes.Tensor2D, b: TfTypes.Tensor2D): TfTypes.Tensor2D;
+}
+
+/** [a, b] -> relu -> relu -> sigmoid, Xavier-normal weights (std 1 / sqrt(fan_in / 2)), zero biases. */
+function mlp(tf: Tf, d: number, h: number, seedFor: (i: number) => number): Mlp {
+  const xavier = (fanIn: number, fanOut: number, i: number): TfTypes.Variable =>
+    tf.tidy(() => tf.variable(tf.randomNormal([fanIn, fanOut], 0, 1 / Math.sqrt(fanIn / 2), 'float32', seedFor(i)), true));
+  const bias = (k: number, i: number): TfTypes.Variable => tf.tidy(() => tf.variable(tf.zeros([k]), true));
+  const vars = [xavier(2 * d, h, 0), bias(h, 0), xavier(h, h, 1), bias(h, 1), xavier(h, d, 2), bias(d, 2)];
+  const [w1, b1, w2, b2, w3, b3] = vars as [TfTypes.Variable, TfTypes.Variable, TfTypes.Variable, TfTypes.Variable, TfTypes.Variable, TfTypes.Variable];
+  return {
+    vars,
+    apply: (a, b) =>
+      tf.tidy(() => {
+        const x = tf.concat([a, b], 1);
+        const h1 = tf.relu(x.matMul(w1).add(b1));
+        const h2 = tf.relu(h1.matMul(w2).add(b2));
+        return tf.sigmoid(h2.matMul(w3).add(b3)) as TfTypes.Tensor2D;
+      }),
+  };
+}
+
+export const gan: Imputer<GanOptions> = {
+  name: METHOD,
+  summary: 'GAIN generative adversarial imputation (Yoon et al. 2018): generator/discriminator MLPs with hint mechanism (TensorFlow.js)',
+  defaults: {
+    ...NEURAL_COMMON_DEFAULTS,
+    iterations: 3000,
+    batch_size: 128,
+    hint_rate: 0.9,
+    alpha: 100,
+    hidden: 0,
+    learning_rate: 0.001,
+  },
+  options: {
+    ...NEURAL_COMMON_DOCS,
+    iterations: { type: 'integer', description: 'training iterations, one D and one G step each (default 3000; the paper used 10000)' },
+    batch_size: { type: 'integer', description: 'rows per iteration (default 128, as the paper)' },
+    hint_rate: { type: 'number', description: 'probability that the hint reveals an observed cell to D, in [0, 1] (default 0.9)' },
+    alpha: { type: 'number', description: "weight of G's reconstruction loss on observed cells (default 100)" },
+    hidden: { type: 'integer', description: 'hidden layer width; 0 = number of columns (default 0)' },
+    learning_rate: { type: 'number', description: 'Adam learning rate of both networks (default 0.001)' },
+  },
+  async impute(data, targetStart, options, ctx) {
+    const o = checkGanOptions(options);
+    return runNeural(METHOD, data, targetStart, o, ctx, async (tf, prep, seed) => {
+      const { n, d } = prep;
+      const h = o.hidden > 0 ? o.hidden : d;
+      const G = mlp(tf, d, h, (i) => deriveSeed(seed, 1, i));
+      const D = mlp(tf, d, h, (i) => deriveSeed(seed, 2, i));
+      const optG = tf.train.adam(o.learning_rate);
+      const optD = tf.train.adam(o.learning_rate);
+      const b = Math.min(o.batch_size, n);
+      const rng = new Rng(deriveSeed(seed, 3));
+      const pool = rng.permutation(n);
+      try {
+        for (let it = 0; it < o.iterations; it++) {
+          rng.shuffleInPlace(pool, b);
+          const idx = tf.tensor1d(pool.subarray(0, b), 'int32');
+          const [x, m, xTilde, hint] = tf.tidy(() => {
+            const x = tf.gather(prep.zeroed, idx) as TfTypes.Tensor2D;
+            const m = tf.gather(prep.mask, idx) as TfTypes.Tensor2D;
+            const z = tf.randomUniform([b, d], 0, 0.01, 'float32', deriveSeed(seed, 4, it));
+            const xTilde = m.mul(x).add(tf.scalar(1).sub(m).mul(z)) as TfTypes.Tensor2D;
+            const hint = tf.randomUniform([b, d], 0, 1, 'float32', deriveSeed(seed, 5, it)).less(o.hint_rate).cast('float32').mul(m) as TfTypes.Tensor2D;
+            return [x, m, xTilde, hint];
+          });
+          const combine = (g: TfTypes.Tensor2D): TfTypes.Tensor2D => x.mul(m).add(tf.scalar(1).sub(m).mul(g)) as TfTypes.Tensor2D;
+          optD.minimize(
+            () => {
+              const dProb = D.apply(combine(G.apply(xTilde, m)), hint);
+              return tf.neg(tf.mean(m.mul(tf.log(dProb.add(EPS))).add(tf.scalar(1).sub(m).mul(tf.log(tf.scalar(1).sub(dProb).add(EPS)))))) as TfTypes.Scalar;
+            },
+            false,
+            D.vars,
+          );
+          optG.minimize(
+            () => {
+              const g = G.apply(xTilde, m);
+              const dProb = D.apply(combine(g), hint);
+              const adversarial = tf.neg(tf.mean(tf.scalar(1).sub(m).mul(tf.log(dProb.add(EPS)))));
+              const mse = tf.mean(tf.square(m.mul(x).sub(m.mul(g)))).div(tf.maximum(tf.mean(m), EPS));
+              return adversarial.add(mse.mul(o.alpha)) as TfTypes.Scalar;
+            },
+            false,
+            G.vars,
+          );
+          for (const t of [idx, x, m, xTilde, hint]) t.dispose();
+          await yieldToEventLoop();
+        }
+        const nT = n - prep.targetStart;
+        return predictInChunks(tf, nT, 4096, (s, e) =>
+          tf.tidy(() => {
+            const x = prep.zeroed.slice([prep.targetStart + s, 0], [e - s, d]);
+            const m = prep.mask.slice([prep.targetStart + s, 0], [e - s, d]);
+            const z = tf.randomUniform([e - s, d], 0, 0.01, 'float32', deriveSeed(seed, 6, s));
+            return G.apply(m.mul(x).add(tf.scalar(1).sub(m).mul(z)) as TfTypes.Tensor2D, m);
+          }),
+        );
+      } finally {
+        optG.dispose();
+        optD.dispose();
+        for (const v of [...G.vars, ...D.vars]) v.dispose();
+      }
+    });
+  },
+};

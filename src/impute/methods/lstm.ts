@@ -1,0 +1,141 @@
+// lstm: LSTM autoencoder imputer (the reference design's lstm_imputer, its bugs fixed).
+//
+// Each row is a sequence of its d columns (see src/tf/recurrent-autoencoder.ts); missing cells
+// start at the column mean (scaled). The autoencoder (encoder LSTM -> latent bottleneck -> decoder
+// LSTM) is trained to reconstruct the rows with the loss on OBSERVED cells only (masked MSE; Adam;
+// seeded row shuffle each epoch). Then the missing cells of the target rows are replaced by the
+// reconstruction `refine_iterations` + 1 times (each pass feeds the previous pass's values back in,
+// as iterative low-rank imputation does), and only the originally missing cells are filled.
+// A fresh model per call, disposed at the end; nothing is cached between tables.
+import type * as TfTypes from '@tensorflow/tfjs';
+
+import { buildRecurrentAutoencoder, reconstruct, trainableVariables } from '../../tf/recurrent-autoencoder.js';
+import type { Imputer } from '../types.js';
+import {
+  checkCommon,
+  checkInt,
+  checkNumber,
+  deriveSeed,
+  maskedMse,
+  NEURAL_COMMON_DEFAULTS,
+  NEURAL_COMMON_DOCS,
+  type NeuralCommonOptions,
+  predictInChunks,
+  Rng,
+  runNeural,
+  yieldToEventLoop,
+} from './neural-common.js';
+
+export interface LstmOptions extends NeuralCommonOptions {
+  /** Passes over all rows. Default 40. */
+  epochs: number;
+  /** Rows per training step. Default 64. */
+  batch_size: number;
+  /** LSTM units of the encoder and of the decoder. Default 32. */
+  units: number;
+  /** Width of the bottleneck; 0 = ceil(columns / 2). Default 0. */
+  latent_dim: number;
+  /** Adam learning rate. Default 0.005. */
+  learning_rate: number;
+  /** Extra reconstruction passes that feed the imputed values back in. Default 3. */
+  refine_iterations: number;
+}
+
+const METHOD = 'lstm';
+
+export function checkLstmOptions(o: Partial<LstmOptions>): LstmOptions {
+  const v = { ...lstm.defaults, ...o };
+  return {
+    ...checkCommon(METHOD, v),
+    epochs: checkInt(METHOD, 'epochs', v.epochs, 1),
+    batch_size: checkInt(METHOD, 'batch_size', v.batch_size, 1),
+    units: checkInt(METHOD, 'units', v.units, 1, 4096),
+    latent_dim: checkInt(METHOD, 'latent_dim', v.latent_dim, 0, 4096),
+    learning_rate: checkNumber(METHOD, 'learning_rate', v.learning_rate, 0, 1, true),
+    refine_iterations: checkInt(METHOD, 'refine_iterations', v.refine_iterations, 0, 1000),
+  };
+}
+
+export const lstm: Imputer<LstmOptions> = {
+  name: METHOD,
+  summary:
+    'LSTM autoencoder over each row as a sequence of its columns, loss on observed cells only, missing cells start at the column mean (TensorFlow.js)',
+  defaults: {
+    ...NEURAL_COMMON_DEFAULTS,
+    epochs: 40,
+    batch_size: 64,
+    units: 32,
+    latent_dim: 0,
+    learning_rate: 0.005,
+    refine_iterations: 3,
+  },
+  options: {
+    ...NEURAL_COMMON_DOCS,
+    epochs: { type: 'integer', description: 'training passes over all rows (default 40)' },
+    batch_size: { type: 'integer', description: 'rows per training step (default 64)' },
+    units: { type: 'integer', description: 'LSTM units in the encoder and in the decoder (default 32)' },
+    latent_dim: { type: 'integer', description: 'bottleneck width; 0 = ceil(columns / 2) (default 0)' },
+    learning_rate: { type: 'number', description: 'Adam learning rate (default 0.005)' },
+    refine_iterations: {
+      type: 'integer',
+      description: 'extra reconstruction passes feeding the imputed values back in (default 3)',
+    },
+  },
+  async impute(data, targetStart, options, ctx) {
+    const o = checkLstmOptions(options);
+    return runNeural(METHOD, data, targetStart, o, ctx, async (tf, prep, seed) => {
+      const { n, d } = prep;
+      const model = buildRecurrentAutoencoder(tf, {
+        cell: 'lstm',
+        steps: d,
+        features: 1,
+        units: o.units,
+        latent: o.latent_dim > 0 ? o.latent_dim : Math.ceil(d / 2),
+        seedFor: (i) => deriveSeed(seed, 1, i),
+      });
+      const optimizer = tf.train.adam(o.learning_rate);
+      try {
+        const vars = trainableVariables(model);
+        const rng = new Rng(deriveSeed(seed, 2));
+        for (let epoch = 0; epoch < o.epochs; epoch++) {
+          const order = rng.permutation(n);
+          for (let s = 0; s < n; s += o.batch_size) {
+            const idx = tf.tensor1d(order.subarray(s, Math.min(n, s + o.batch_size)), 'int32');
+            optimizer.minimize(
+              () => {
+                const x = tf.gather(prep.filled, idx);
+                const m = tf.gather(prep.mask, idx);
+                const pred = reconstruct(tf, model, x.expandDims(2) as TfTypes.Tensor3D, true);
+                return maskedMse(tf, pred, x, m);
+              },
+              false,
+              vars,
+            );
+            idx.dispose();
+            await yieldToEventLoop();
+          }
+        }
+        // Imputation of the target rows: reconstruct, put the reconstruction into the missing
+        // cells, repeat. Rows are independent here, so chunks keep memory bounded.
+        const nT = n - prep.targetStart;
+        const rows = (t: TfTypes.Tensor2D, s: number, e: number): TfTypes.Tensor2D => t.slice([prep.targetStart + s, 0], [e - s, d]);
+        return predictInChunks(tf, nT, 1024, (s, e) =>
+          tf.tidy(() => {
+            const mask = rows(prep.mask, s, e).cast('bool');
+            const observed = rows(prep.zeroed, s, e);
+            let current = rows(prep.filled, s, e);
+            let pred = reconstruct(tf, model, current.expandDims(2) as TfTypes.Tensor3D);
+            for (let r = 0; r < o.refine_iterations; r++) {
+              current = tf.where(mask, observed, pred);
+              pred = reconstruct(tf, model, current.expandDims(2) as TfTypes.Tensor3D);
+            }
+            return pred;
+          }),
+        );
+      } finally {
+        optimizer.dispose();
+        model.dispose();
+      }
+    });
+  },
+};

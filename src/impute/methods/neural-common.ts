@@ -1,0 +1,342 @@
+// What the neural imputers (lstm, rnn, gan) share: option checks, seeds, and the table <-> tensor
+// preparation (min-max scaling, observed mask, column-mean start values) and its inverse.
+//
+// Semantics common to the three methods (docs/neural.md has the details):
+// - Fit on ALL rows of `data` (observed cells of every row are training signal), return rows
+//   targetStart..nRows-1 with observed cells unchanged (bit for bit) and every missing cell filled.
+// - Each column is min-max scaled to [0, 1] over its observed cells (a constant column keeps range 1).
+// - Target rows with no missing cell: nothing is trained and TensorFlow.js is not even loaded.
+// - A table of width 1 has no other column to learn from: its missing cells get the column mean of
+//   the observed cells (documented fallback, logged at warn level).
+// - Errors: all cells missing, fewer than 2 rows with an observed cell, a non-finite observed value,
+//   a column with no observed value (unless empty_columns=zero), diverged training (NaN).
+import type * as TfTypes from '@tensorflow/tfjs';
+
+import { log } from '../../log/logger.js';
+import { makeMatrix, type Matrix } from '../../tables/matrix.js';
+import { withTf } from '../../tf/backend.js';
+import { TF_BACKEND_CHOICES, type TfBackendChoice, type TfBackendName } from '../../tf/constants.js';
+import type { ImputeContext, OptionDoc } from '../types.js';
+import { checkEmptyColumns, EMPTY_COLUMNS_DOC, type EmptyColumnsRule } from './simple.js';
+
+type Tf = typeof TfTypes;
+type Tensor2D = TfTypes.Tensor2D;
+
+/** Options every neural method has. */
+export interface NeuralCommonOptions {
+  /** TensorFlow.js backend: auto (tensorflow > wasm > cpu) or one of them by name. Default 'auto'. */
+  tf_backend: TfBackendChoice;
+  /** A column with no observed value: 'error' (default) or 'zero' (treated as a column of zeros). */
+  empty_columns: EmptyColumnsRule;
+}
+
+export const NEURAL_COMMON_DEFAULTS: NeuralCommonOptions = { tf_backend: 'auto', empty_columns: 'error' };
+
+export const NEURAL_COMMON_DOCS: { readonly [K in keyof NeuralCommonOptions]: OptionDoc } = {
+  tf_backend: {
+    type: 'string',
+    description:
+      "TensorFlow.js backend: 'auto' = tensorflow (optional @tensorflow/tfjs-node) if it loads, else wasm, else cpu; " +
+      'a named backend fails loudly when it cannot load (default auto; --tf-backend sets it for the whole run)',
+    choices: TF_BACKEND_CHOICES,
+  },
+  empty_columns: EMPTY_COLUMNS_DOC,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Option checks (errors name the method and the option).
+
+export function checkInt(method: string, key: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+    throw new RangeError(
+      `${method}: option ${key} must be an integer in [${min}, ${max === Number.MAX_SAFE_INTEGER ? 'inf' : max}] (got ${String(value)}); ` +
+        `CLI: --param ${key}=N`,
+    );
+  return value;
+}
+
+export function checkNumber(method: string, key: string, value: unknown, min: number, max: number, openMin = false): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value > max || value < min || (openMin && value === min))
+    throw new RangeError(
+      `${method}: option ${key} must be a number in ${openMin ? '(' : '['}${min}, ${max}] (got ${String(value)}); CLI: --param ${key}=X`,
+    );
+  return value;
+}
+
+export function checkCommon(method: string, o: Partial<NeuralCommonOptions>): NeuralCommonOptions {
+  const tfBackend = o.tf_backend ?? 'auto';
+  if (!(TF_BACKEND_CHOICES as readonly string[]).includes(tfBackend))
+    throw new RangeError(`${method}: option tf_backend must be one of ${TF_BACKEND_CHOICES.join(', ')} (got ${String(tfBackend)})`);
+  return { tf_backend: tfBackend, empty_columns: checkEmptyColumns(method, o.empty_columns ?? 'error') };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Seeds. Every random draw comes from (ctx.seed, a stream key); never Math.random.
+
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** A 32-bit seed derived from the run seed and stream keys (same inputs, same seed). */
+export function deriveSeed(seed: number, ...keys: number[]): number {
+  const s = Math.trunc(seed);
+  let h = fmix32((s >>> 0) ^ 0x9e3779b9) ^ fmix32(Math.floor(s / 4294967296) >>> 0);
+  for (const k of keys) h = fmix32(h ^ fmix32((Math.trunc(k) + 0x632be5ab) >>> 0));
+  return h >>> 0;
+}
+
+/** Small seeded PRNG (mulberry32) for index shuffles and batch sampling. */
+export class Rng {
+  private state: number;
+  constructor(seed: number) {
+    this.state = seed >>> 0;
+  }
+  /** Uniform in [0, 1). */
+  next(): number {
+    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  /** Integer in [0, n). */
+  below(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+  /** A random permutation of 0..n-1 (Fisher-Yates). */
+  permutation(n: number): Int32Array {
+    const p = new Int32Array(n);
+    for (let i = 0; i < n; i++) p[i] = i;
+    this.shuffleInPlace(p, n);
+    return p;
+  }
+  /** Shuffles the first `count` positions of `p` uniformly among all of p (partial Fisher-Yates). */
+  shuffleInPlace(p: Int32Array, count: number): void {
+    const n = p.length;
+    for (let i = 0; i < Math.min(count, n - 1); i++) {
+      const j = i + this.below(n - i);
+      const t = p[i]!;
+      p[i] = p[j]!;
+      p[j] = t;
+    }
+  }
+}
+
+/** Lets the event loop run (MPI pollers, timers) between training steps. */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Table <-> tensors.
+
+/** The table as tensors, scaled to [0, 1] per column. Owned by the caller: dispose(). */
+export interface Prepared {
+  readonly n: number;
+  readonly d: number;
+  readonly targetStart: number;
+  /** [n, d] original values (NaN = missing; empty columns zeroed when empty_columns=zero). */
+  readonly raw: Tensor2D;
+  /** [n, d] 1 = observed, 0 = missing. */
+  readonly mask: Tensor2D;
+  /** [n, d] scaled values, missing cells = scaled column mean. */
+  readonly filled: Tensor2D;
+  /** [n, d] scaled values, missing cells = 0 (GAIN's convention). */
+  readonly zeroed: Tensor2D;
+  /** [1, d] scaled column means of the observed cells. */
+  readonly mean: Tensor2D;
+  /** [1, d] column minimum and range (max - min, 1 for a constant column) of the observed cells. */
+  readonly min: Tensor2D;
+  readonly range: Tensor2D;
+  /** Rows (0-based) holding at least one observed cell. */
+  readonly trainableRows: number;
+  dispose(): void;
+}
+
+/** Rows targetStart..nRows-1 hold a missing cell (cheap scan; decides whether TF loads at all). */
+export function targetHasMissing(data: Matrix, targetStart: number): boolean {
+  return data.columns.some((c) => c.subarray(targetStart).some(Number.isNaN));
+}
+
+export function checkTarget(method: string, data: Matrix, targetStart: number): void {
+  if (!Number.isInteger(targetStart) || targetStart < 0 || targetStart > data.nRows)
+    throw new RangeError(`${method}: targetStart must be an integer in [0, ${data.nRows}] (got ${targetStart})`);
+  if (data.columns.length === 0) throw new RangeError(`${method}: the table has no column`);
+}
+
+/** Copies rows targetStart.. of every column (used when there is nothing to impute). */
+export function copyTarget(data: Matrix, targetStart: number): Matrix {
+  return makeMatrix(data.names, data.columns.map((c) => c.slice(targetStart)));
+}
+
+export function prepare(tf: Tf, method: string, data: Matrix, targetStart: number, emptyColumns: EmptyColumnsRule): Prepared {
+  const n = data.nRows;
+  const d = data.columns.length;
+  // Statistics first (small host arrays), then the big tensors.
+  const stats = tf.tidy(() => {
+    const raw = tf.stack(data.columns.map((c) => tf.tensor1d(c, 'float32')), 1) as Tensor2D;
+    const observed = tf.logicalNot(tf.isNaN(raw));
+    const counts = observed.cast('float32').sum(0);
+    const inf = tf.logicalAnd(observed, tf.isInf(raw)).any(0);
+    const rowsObserved = observed.any(1).cast('float32').sum();
+    return { counts: counts.dataSync().slice(), inf: inf.dataSync().slice(), rowsObserved: rowsObserved.dataSync()[0] ?? 0 };
+  });
+  if (stats.counts.every((c) => c === 0))
+    throw new RangeError(`${method}: all ${n * d} cells of the table are missing; there is nothing to learn from`);
+  const badInf = stats.inf.findIndex((v) => v !== 0);
+  if (badInf >= 0) {
+    const col = data.columns[badInf]!;
+    const row = col.findIndex((v) => !Number.isFinite(v) && !Number.isNaN(v));
+    throw new RangeError(
+      `${method}: column '${data.names[badInf]}' holds a non-finite value (${col[row]}) at row ${row + 1}; ` +
+        'neural imputers need finite observed values (fix the input or mark the cell missing)',
+    );
+  }
+  const empty = [...stats.counts].map((c, j) => (c === 0 ? j : -1)).filter((j) => j >= 0);
+  if (empty.length > 0 && emptyColumns === 'error')
+    throw new RangeError(
+      `${method}: column '${data.names[empty[0]!]}' has no observed value` +
+        (empty.length > 1 ? ` (and ${empty.length - 1} more column(s))` : '') +
+        '. Fixes: drop that column from the input, or fill it with 0 with option empty_columns=zero ' +
+        '(CLI: --param empty_columns=zero)',
+    );
+  if (stats.rowsObserved < 2)
+    throw new RangeError(
+      `${method}: too few rows to train: ${stats.rowsObserved} row(s) with an observed cell, at least 2 needed. ` +
+        'Fix: impute this table with a non-neural method (mean, median, knn)',
+    );
+  const emptyFlags = new Float32Array(d);
+  for (const j of empty) emptyFlags[j] = 1;
+  const t = tf.tidy(() => {
+    let raw = tf.stack(data.columns.map((c) => tf.tensor1d(c, 'float32')), 1) as Tensor2D;
+    let observed = tf.logicalNot(tf.isNaN(raw));
+    if (empty.length > 0) {
+      const isEmpty = tf.tensor2d(emptyFlags, [1, d]).cast('bool').tile([n, 1]);
+      raw = tf.where(isEmpty, tf.zerosLike(raw), raw);
+      observed = tf.logicalOr(observed, isEmpty);
+    }
+    const mask = observed.cast('float32') as Tensor2D;
+    const zerosRaw = tf.where(observed, raw, tf.zerosLike(raw));
+    const big = tf.fill([n, d], Infinity);
+    const min = tf.where(observed, raw, big).min(0, true) as Tensor2D;
+    const max = tf.where(observed, raw, big.neg()).max(0, true);
+    const spread = max.sub(min);
+    const range = tf.where(spread.greater(0), spread, tf.onesLike(spread)) as Tensor2D;
+    const scaled = zerosRaw.sub(min).div(range);
+    const zeroed = tf.where(observed, scaled, tf.zerosLike(scaled)) as Tensor2D;
+    const mean = zeroed.sum(0, true).div(mask.sum(0, true)) as Tensor2D;
+    const filled = tf.where(observed, zeroed, mean.tile([n, 1])) as Tensor2D;
+    return { raw, mask, zeroed, filled, mean, min, range };
+  });
+  return {
+    n,
+    d,
+    targetStart,
+    ...t,
+    trainableRows: stats.rowsObserved,
+    dispose() {
+      for (const x of Object.values(t)) x.dispose();
+    },
+  };
+}
+
+/**
+ * Matrix of rows targetStart.. with observed cells copied from the input and missing cells taken
+ * from `predTarget` ([n - targetStart, d], scaled), un-scaled. Disposes nothing it was given.
+ */
+export function finish(tf: Tf, method: string, data: Matrix, prep: Prepared, predTarget: Tensor2D): Matrix {
+  const nT = prep.n - prep.targetStart;
+  const { values, bad } = tf.tidy(() => {
+    const raw = prep.raw.slice([prep.targetStart, 0], [nT, prep.d]);
+    const mask = prep.mask.slice([prep.targetStart, 0], [nT, prep.d]).cast('bool');
+    const inv = predTarget.mul(prep.range).add(prep.min);
+    const out = tf.where(mask, raw, inv);
+    const bad = tf.logicalNot(tf.isFinite(out)).any().dataSync()[0] ?? 0;
+    return { values: out.transpose().dataSync() as Float32Array, bad };
+  });
+  if (bad)
+    throw new Error(
+      `${method}: training diverged (non-finite imputed values). Fixes: lower learning_rate, or use fewer epochs / iterations ` +
+        `(CLI: --param learning_rate=...)`,
+    );
+  const columns = data.columns.map((_, j) => values.subarray(j * nT, (j + 1) * nT));
+  return makeMatrix(data.names, columns);
+}
+
+/** Width-1 fallback: the column mean of the observed cells for every missing target cell. */
+export function meanFallback(tf: Tf, method: string, data: Matrix, prep: Prepared): Matrix {
+  log.warn(`${method}: the table has a single column ('${data.names[0]}'), nothing to learn from; imputing the column mean`);
+  const pred = tf.tidy(() => prep.mean.tile([prep.n - prep.targetStart, 1]) as Tensor2D);
+  try {
+    return finish(tf, method, data, prep, pred);
+  } finally {
+    pred.dispose();
+  }
+}
+
+/** Masked mean squared error: sum(w * (a - b)^2) / max(sum(w), 1). */
+export function maskedMse(tf: Tf, a: TfTypes.Tensor, b: TfTypes.Tensor, w: TfTypes.Tensor): TfTypes.Scalar {
+  return tf.tidy(() => tf.squaredDifference(a, b).mul(w).sum().div(tf.maximum(w.sum(), 1)) as TfTypes.Scalar);
+}
+
+/** Runs `fn(start, end)` over row ranges of `size` and concatenates the [rows, d] results. */
+export function predictInChunks(tf: Tf, n: number, size: number, fn: (start: number, end: number) => Tensor2D): Tensor2D {
+  const parts: Tensor2D[] = [];
+  for (let s = 0; s < n; s += size) parts.push(fn(s, Math.min(n, s + size)));
+  if (parts.length === 1) return parts[0]!;
+  const out = tf.concat(parts, 0);
+  for (const p of parts) p.dispose();
+  return out;
+}
+
+export type { TfBackendName };
+
+export function checkContext(method: string, ctx: ImputeContext): number {
+  if (typeof ctx.seed !== 'number' || !Number.isSafeInteger(ctx.seed))
+    throw new RangeError(`${method}: the seed must be a safe integer (got ${String(ctx.seed)})`);
+  if (!Number.isInteger(ctx.threads) || ctx.threads < 0)
+    throw new RangeError(`${method}: threads must be an integer >= 0, 0 = all cores (got ${ctx.threads})`);
+  return ctx.seed;
+}
+
+/**
+ * The skeleton of every neural imputer: checks, the nothing-to-impute fast path (TensorFlow.js is
+ * not loaded), one serialised TensorFlow.js run on the chosen backend, table preparation, the
+ * width-1 fallback, then `train` (which returns the scaled predictions of the target rows,
+ * [n - targetStart, d], and disposes everything else it made) and the un-scaling.
+ */
+export async function runNeural(
+  method: string,
+  data: Matrix,
+  targetStart: number,
+  common: NeuralCommonOptions,
+  ctx: ImputeContext,
+  train: (tf: Tf, prep: Prepared, seed: number, backend: TfBackendName) => Promise<Tensor2D>,
+): Promise<Matrix> {
+  checkTarget(method, data, targetStart);
+  const seed = checkContext(method, ctx);
+  if (!targetHasMissing(data, targetStart)) return copyTarget(data, targetStart);
+  return withTf(common.tf_backend, async (tf, backend) => {
+    const prep = prepare(tf, method, data, targetStart, common.empty_columns);
+    try {
+      if (prep.d === 1) return meanFallback(tf, method, data, prep);
+      const started = performance.now();
+      const pred = await train(tf, prep, seed, backend);
+      try {
+        const out = finish(tf, method, data, prep, pred);
+        log.verbose(
+          `${method}: trained on ${prep.n} x ${prep.d} (backend ${backend}) in ${((performance.now() - started) / 1000).toFixed(2)} s`,
+        );
+        return out;
+      } finally {
+        pred.dispose();
+      }
+    } finally {
+      prep.dispose();
+    }
+  });
+}

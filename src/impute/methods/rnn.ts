@@ -1,0 +1,202 @@
+// rnn: GRU autoencoder with dynamic masking and early stopping (the reference design's
+// rnn_imputer, its bugs fixed).
+//
+// Each row is a sequence of its d columns, each step carrying [scaled value, observed flag] and the
+// column's one-hot code (src/tf/recurrent-autoencoder.ts). A seeded share `validation_fraction` of
+// the rows is held out (none when the table has fewer than 10 rows). In every training batch a
+// random share `mask_rate` of the OBSERVED cells is hidden (value -> column mean, flag -> 0), and the
+// model learns to restore every observed cell (masked MSE). After each epoch the held-out rows are
+// scored on a fixed hidden set of their observed cells; training stops after `patience` epochs
+// without improvement (or `max_epochs`) and the best epoch's weights are restored. Imputation feeds
+// the true flags (missing cells at the column mean) and fills only the originally missing cells.
+import type * as TfTypes from '@tensorflow/tfjs';
+
+import { log } from '../../log/logger.js';
+import { buildRecurrentAutoencoder, reconstruct, trainableVariables } from '../../tf/recurrent-autoencoder.js';
+import type { Imputer } from '../types.js';
+import {
+  checkCommon,
+  checkInt,
+  checkNumber,
+  deriveSeed,
+  maskedMse,
+  NEURAL_COMMON_DEFAULTS,
+  NEURAL_COMMON_DOCS,
+  type NeuralCommonOptions,
+  predictInChunks,
+  type Prepared,
+  Rng,
+  runNeural,
+  yieldToEventLoop,
+} from './neural-common.js';
+
+export interface RnnOptions extends NeuralCommonOptions {
+  /** Upper bound on training passes. Default 100. */
+  max_epochs: number;
+  /** Epochs without a better held-out score before stopping. Default 8. */
+  patience: number;
+  /** Rows per training step. Default 64. */
+  batch_size: number;
+  /** GRU units of the encoder and of the decoder. Default 32. */
+  units: number;
+  /** Width of the latent code; 0 = number of columns. Default 0. */
+  latent_dim: number;
+  /** Share of observed cells hidden in each batch (dynamic masking). Default 0.2. */
+  mask_rate: number;
+  /** Share of rows held out for early stopping; 0 = no early stopping. Default 0.1. */
+  validation_fraction: number;
+  /** Adam learning rate. Default 0.01. */
+  learning_rate: number;
+}
+
+const METHOD = 'rnn';
+/** Loss weight of the observed cells left visible in a batch (hidden ones weigh 1). */
+const VISIBLE_WEIGHT = 0.1;
+
+export function checkRnnOptions(o: Partial<RnnOptions>): RnnOptions {
+  const v = { ...rnn.defaults, ...o };
+  return {
+    ...checkCommon(METHOD, v),
+    max_epochs: checkInt(METHOD, 'max_epochs', v.max_epochs, 1),
+    patience: checkInt(METHOD, 'patience', v.patience, 1),
+    batch_size: checkInt(METHOD, 'batch_size', v.batch_size, 1),
+    units: checkInt(METHOD, 'units', v.units, 1, 4096),
+    latent_dim: checkInt(METHOD, 'latent_dim', v.latent_dim, 0, 4096),
+    mask_rate: checkNumber(METHOD, 'mask_rate', v.mask_rate, 0, 0.95, true),
+    validation_fraction: checkNumber(METHOD, 'validation_fraction', v.validation_fraction, 0, 0.5),
+    learning_rate: checkNumber(METHOD, 'learning_rate', v.learning_rate, 0, 1, true),
+  };
+}
+
+/** [b, d, 2] sequence input: value (hidden / missing cells at the column mean) and flag. */
+function sequenceInput(tf: typeof TfTypes, prep: Prepared, x: TfTypes.Tensor2D, flag: TfTypes.Tensor2D): TfTypes.Tensor3D {
+  return tf.tidy(() => {
+    const values = tf.where(flag.cast('bool'), x, prep.mean.tile([x.shape[0], 1]));
+    return tf.stack([values, flag], 2) as TfTypes.Tensor3D;
+  });
+}
+
+export const rnn: Imputer<RnnOptions> = {
+  name: METHOD,
+  summary:
+    'GRU autoencoder with dynamic masking (each batch hides a share of observed cells) and early stopping on held-out rows (TensorFlow.js)',
+  defaults: {
+    ...NEURAL_COMMON_DEFAULTS,
+    max_epochs: 100,
+    patience: 8,
+    batch_size: 64,
+    units: 32,
+    latent_dim: 0,
+    mask_rate: 0.2,
+    validation_fraction: 0.1,
+    learning_rate: 0.01,
+  },
+  options: {
+    ...NEURAL_COMMON_DOCS,
+    max_epochs: { type: 'integer', description: 'upper bound on training passes (default 100)' },
+    patience: { type: 'integer', description: 'epochs without a better held-out score before stopping (default 8)' },
+    batch_size: { type: 'integer', description: 'rows per training step (default 64)' },
+    units: { type: 'integer', description: 'GRU units in the encoder and in the decoder (default 32)' },
+    latent_dim: { type: 'integer', description: 'latent code width; 0 = number of columns (default 0)' },
+    mask_rate: { type: 'number', description: 'share of observed cells hidden in each batch, in (0, 0.95] (default 0.2)' },
+    validation_fraction: {
+      type: 'number',
+      description: 'share of rows held out for early stopping, in [0, 0.5]; 0 = train max_epochs (default 0.1)',
+    },
+    learning_rate: { type: 'number', description: 'Adam learning rate (default 0.01)' },
+  },
+  async impute(data, targetStart, options, ctx) {
+    const o = checkRnnOptions(options);
+    return runNeural(METHOD, data, targetStart, o, ctx, async (tf, prep, seed) => {
+      const { n, d } = prep;
+      const model = buildRecurrentAutoencoder(tf, {
+        cell: 'gru',
+        steps: d,
+        features: 2,
+        units: o.units,
+        latent: o.latent_dim > 0 ? o.latent_dim : d,
+        seedFor: (i) => deriveSeed(seed, 1, i),
+      });
+      const optimizer = tf.train.adam(o.learning_rate);
+      const rng = new Rng(deriveSeed(seed, 2));
+      const rows = rng.permutation(n);
+      const nVal = n >= 10 && o.validation_fraction > 0 ? Math.max(1, Math.round(n * o.validation_fraction)) : 0;
+      const train = rows.subarray(nVal);
+      const nTrain = train.length;
+      // Held-out rows and their fixed hidden cells (observed cells only).
+      const val = nVal > 0 ? validationSet(tf, prep, rows.subarray(0, nVal), o.mask_rate, deriveSeed(seed, 3)) : undefined;
+      let best: TfTypes.Tensor[] | undefined;
+      try {
+        const vars = trainableVariables(model);
+        let bestScore = Infinity;
+        let stale = 0;
+        let step = 0;
+        for (let epoch = 0; epoch < o.max_epochs; epoch++) {
+          const order = new Int32Array(train);
+          rng.shuffleInPlace(order, nTrain);
+          for (let s = 0; s < nTrain; s += o.batch_size) {
+            const idx = tf.tensor1d(order.subarray(s, Math.min(nTrain, s + o.batch_size)), 'int32');
+            const stepSeed = deriveSeed(seed, 4, step++);
+            optimizer.minimize(
+              () => {
+                const x = tf.gather(prep.filled, idx) as TfTypes.Tensor2D;
+                const m = tf.gather(prep.mask, idx) as TfTypes.Tensor2D;
+                const hide = tf.randomUniform(x.shape, 0, 1, 'float32', stepSeed).less(o.mask_rate).cast('float32').mul(m);
+                const flag = m.sub(hide) as TfTypes.Tensor2D;
+                const pred = reconstruct(tf, model, sequenceInput(tf, prep, x, flag), true);
+                // Restoring the hidden cells is the imputation task; the visible ones weigh less.
+                return maskedMse(tf, pred, x, hide.add(m.sub(hide).mul(VISIBLE_WEIGHT)));
+              },
+              false,
+              vars,
+            );
+            idx.dispose();
+            await yieldToEventLoop();
+          }
+          if (!val) continue;
+          const score = tf.tidy(() => maskedMse(tf, reconstruct(tf, model, val.input), val.x, val.hidden).dataSync()[0] ?? Infinity);
+          log.debug(`${METHOD}: epoch ${epoch + 1} held-out loss ${score.toPrecision(4)}`);
+          if (score < bestScore) {
+            bestScore = score;
+            stale = 0;
+            for (const t of best ?? []) t.dispose();
+            best = model.getWeights().map((w) => w.clone());
+          } else if (++stale >= o.patience) break;
+        }
+        if (best) model.setWeights(best);
+        const nT = n - prep.targetStart;
+        return predictInChunks(tf, nT, 1024, (s, e) =>
+          tf.tidy(() => {
+            const x = prep.filled.slice([prep.targetStart + s, 0], [e - s, d]);
+            const m = prep.mask.slice([prep.targetStart + s, 0], [e - s, d]);
+            return reconstruct(tf, model, sequenceInput(tf, prep, x, m));
+          }),
+        );
+      } finally {
+        for (const t of best ?? []) t.dispose();
+        if (val) for (const t of [val.input, val.x, val.hidden]) t.dispose();
+        optimizer.dispose();
+        model.dispose();
+      }
+    });
+  },
+};
+
+function validationSet(
+  tf: typeof TfTypes,
+  prep: Prepared,
+  rows: Int32Array,
+  maskRate: number,
+  seed: number,
+): { input: TfTypes.Tensor3D; x: TfTypes.Tensor2D; hidden: TfTypes.Tensor2D } {
+  return tf.tidy(() => {
+    const idx = tf.tensor1d(rows, 'int32');
+    const x = tf.gather(prep.filled, idx) as TfTypes.Tensor2D;
+    const m = tf.gather(prep.mask, idx) as TfTypes.Tensor2D;
+    let hidden = tf.randomUniform(x.shape, 0, 1, 'float32', seed).less(maskRate).cast('float32').mul(m) as TfTypes.Tensor2D;
+    // No hidden cell drawn (tiny tables): score the reconstruction of every observed cell.
+    if ((hidden.sum().dataSync()[0] ?? 0) === 0) hidden = m;
+    const input = sequenceInput(tf, prep, x, m.sub(hidden) as TfTypes.Tensor2D);
+    return { input, x, hidden };
+  });
+}
