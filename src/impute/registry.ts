@@ -1,9 +1,13 @@
 // The one registry of imputation methods: a method is a name, an options type with documented
 // defaults, and `impute(data, targetStart, options, ctx)` (see types.ts).
-// lstm / rnn / gan are reserved names (a later issue): asking for them says so instead of "unknown".
+// lstm / rnn / gan are the neural methods (TensorFlow.js, loaded only when one runs); PLANNED names
+// still answer "not implemented yet" should one of them ever be unregistered.
 import type { Imputer, MethodName } from './types.js';
+import { gan } from './methods/gan.js';
 import { iterativeFunction, iterativeSimple } from './methods/iterative.js';
 import { knn } from './methods/knn.js';
+import { lstm } from './methods/lstm.js';
+import { rnn } from './methods/rnn.js';
 import { mean, median } from './methods/simple.js';
 import { xgboost } from './methods/xgboost.js';
 
@@ -24,7 +28,7 @@ export function registerImputer(imputer: AnyImputer): void {
   methods.set(imputer.name, imputer);
 }
 
-for (const m of [mean, median, knn, iterativeSimple, iterativeFunction, xgboost] as AnyImputer[]) registerImputer(m);
+for (const m of [mean, median, knn, iterativeSimple, iterativeFunction, xgboost, lstm, rnn, gan] as AnyImputer[]) registerImputer(m);
 
 /** The available methods, in registration order. */
 export function listMethods(): readonly AnyImputer[] {
