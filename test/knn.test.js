@@ -223,6 +223,33 @@ test('output is bit-identical for threads 1, 2 and 0 (all cores)', async () => {
   }
 });
 
+test('multi-block tables (complete and masked blocks, NaN distances) match the JS reference on every cell', async () => {
+  // 2500 rows x 6 columns: several fit blocks; a third of the rows incomplete, some with a single
+  // observed cell (NaN distances), values on a coarse grid so that exact ties are common.
+  let s = 99;
+  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const n = 2500;
+  const p = 6;
+  const columns = Array.from({ length: p }, () => new Float32Array(n));
+  for (let i = 0; i < n; i++) {
+    const base = Math.floor(rnd() * 6);
+    for (let j = 0; j < p; j++) columns[j][i] = base + Math.floor(rnd() * 4) / 2;
+    const u = rnd();
+    if (u < 0.05) for (let j = 0; j < p; j++) if (j !== (i % p)) columns[j][i] = NaN;
+    else if (u < 0.33) columns[Math.floor(rnd() * p)][i] = NaN;
+  }
+  const data = makeMatrix(Array.from({ length: p }, (_, j) => `x${j}`), columns);
+  const target = makeMatrix(data.names, data.columns.map((c) => c.subarray(1900)));
+  for (const [k, weights] of [[5, 'uniform'], [3, 'distance'], [1, 'uniform']]) {
+    const { matrix, stats } = await knnFitTransform(data, target, { n_neighbors: k, weights }, 2);
+    const cells = reference(data, target, k, weights);
+    assert.equal(stats.cellsImputed, cells.length);
+    for (const { t, j, value } of cells)
+      assert.ok(close(matrix.columns[j][t], value), `k=${k} ${weights} row ${t} col ${j}: ${matrix.columns[j][t]} vs ${value}`);
+    if (weights === 'uniform') assert.ok(stats.nanDonorCells > 0 || stats.meanFallbackCells > 0);
+  }
+});
+
 test('a column with no observed value: error naming it, or zeros with empty_columns=zero', async () => {
   const data = makeMatrix(['a', 'empty', 'c'], [new Float32Array([1, 2, NaN]), new Float32Array([NaN, NaN, NaN]), new Float32Array([3, NaN, 5])]);
   for (const imp of [knn, mean, median]) {
