@@ -83,7 +83,7 @@ async function imputeBand(
   const meanFilled = fillUnobservedColumns(env.config, ds, fit, targetStart, where);
   const imputer = getImputer(method);
   const options = env.config.params[method] ?? imputer.defaults;
-  const out = await imputer.impute(fit, targetStart, options, { seed: nodeSeed(nodes[b]!.key), threads: env.threads });
+  const out = await imputer.impute(fit, targetStart, options, { seed: nodeSeed(env.config, ds.edges, methods, b), threads: env.threads });
   if (out.nRows !== original[0]!.length || out.columns.length !== original.length) {
     throw new Error(`${where}: the method returned ${out.nRows}×${out.columns.length} cells, expected ${original[0]!.length}×${original.length}`);
   }

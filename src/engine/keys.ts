@@ -28,23 +28,28 @@ export function fileHash(path: string): string {
   return sha256(readFileSync(path));
 }
 
-/** Key of node (band b, methods[0..b]) of a dataset with content hash `inputHash`. */
-export function nodeKey(inputHash: string, config: RunConfig, edges: readonly number[], methods: readonly MethodName[], b: number): string {
+/** Everything about node (band b, methods[0..b]) except the input: the configuration part. */
+function nodeConfig(config: RunConfig, edges: readonly number[], methods: readonly MethodName[], b: number): string {
   const prefix = methods.slice(0, b + 1);
-  return sha256(
-    canonicalJson({
-      v: 1,
-      input: inputHash,
-      edges: edges.slice(0, b + 1),
-      methods: prefix,
-      params: prefix.map((m) => config.params[m] ?? {}),
-      seed: config.seed,
-      band_all_missing: config.band_all_missing,
-    }),
-  ).slice(0, 32);
+  return canonicalJson({
+    v: 1,
+    edges: edges.slice(0, b + 1),
+    methods: prefix,
+    params: prefix.map((m) => config.params[m] ?? {}),
+    seed: config.seed,
+    band_all_missing: config.band_all_missing,
+  });
 }
 
-/** The seed a node's method runs with: from the run seed and the node, never the rank. */
-export function nodeSeed(key: string): number {
-  return Number.parseInt(key.slice(0, 8), 16) >>> 0;
+/** Key of node (band b, methods[0..b]) of a dataset with content hash `inputHash`. */
+export function nodeKey(inputHash: string, config: RunConfig, edges: readonly number[], methods: readonly MethodName[], b: number): string {
+  return sha256(`${inputHash}\n${nodeConfig(config, edges, methods, b)}`).slice(0, 32);
+}
+
+/**
+ * The seed node (band b, methods[0..b]) runs its method with: from the run seed and the node's
+ * place in the prefix tree — never the rank, the timing, or where the table came from.
+ */
+export function nodeSeed(config: RunConfig, edges: readonly number[], methods: readonly MethodName[], b: number): number {
+  return Number.parseInt(sha256(nodeConfig(config, edges, methods, b)).slice(0, 8), 16) >>> 0;
 }

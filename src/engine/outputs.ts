@@ -82,7 +82,8 @@ export async function writeSequenceOutputs(outDir: string, ds: DatasetState, seq
     seed: config.seed,
     band_all_missing: config.band_all_missing,
     params: Object.fromEntries(seq.methods.map((m) => [m, config.params[m] ?? {}])),
-    datasets: { ...(old?.datasets ?? {}), [ds.name]: entry },
+    // Sorted, so the file does not depend on which dataset finished first.
+    datasets: Object.fromEntries(Object.entries({ ...(old?.datasets ?? {}), [ds.name]: entry }).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
   };
   await writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
   return true;
