@@ -111,9 +111,18 @@ test('edge cases: nothing missing, one column, a row with no observed cell, one 
   await assert.rejects(iterativeSimple.impute(m(['a', 'b'], [[1], [NaN]]), 0, opts(), ctx), /column 'b' has no observed value/);
 });
 
-test('a column with no observed value is an error naming it', async () => {
+test('a column with no observed value: an error naming it, or a constant 0 column with empty_columns=zero', async () => {
   const data = m(['a', 'empty', 'c'], [[1, 2, NaN, 4], [NaN, NaN, NaN, NaN], [1, 2, 3, 4]]);
-  await assert.rejects(iterativeSimple.impute(data, 0, opts(), ctx), /iterative: column 'empty' has no observed value in the 4 fit rows/);
+  await assert.rejects(iterativeSimple.impute(data, 0, opts(), ctx), (err) => {
+    assert.match(err.message, /^iterative_simple: column 'empty' has no observed value in the 4 fit rows.*empty_columns=zero/);
+    assert.deepEqual([err.code, err.column], ['HIERIMPUTE_EMPTY_COLUMN', 1]);
+    return true;
+  });
+  const z = await iterativeFunction.impute(data, 0, fopts({ empty_columns: 'zero' }), ctx);
+  assert.deepEqual(Array.from(z.columns[1]), [0, 0, 0, 0]);
+  assert.ok(z.columns[0].every(Number.isFinite));
+  assert.deepEqual(z.columns[2], data.columns[2]);
+  await assert.rejects(iterativeSimple.impute(data, 0, opts({ empty_columns: 'drop' }), ctx), /option empty_columns must be one of error, zero/);
 });
 
 test('iterative_function: extratrees and xgboost estimators, deterministic, writes no file', async () => {

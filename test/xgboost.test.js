@@ -79,16 +79,23 @@ test('edge cases: nothing missing, one column, a row with no observed cell, one 
   assert.ok(Math.abs(single.columns[0][1] - 5) < 1e-3, `one training row: predicts its value (got ${single.columns[0][1]})`);
 });
 
-test('a column to impute with no observed value is an error naming it', async () => {
-  const data = m(['a', 'ghost'], [[1, 2, 3], [NaN, NaN, NaN]]);
-  await assert.rejects(xgboost.impute(data, 0, opts(), ctx), /xgboost: column 'ghost' has no observed value in the 3 fit rows/);
+test('a column to impute with no observed value: an error naming it, or 0 with empty_columns=zero', async () => {
+  const data = m(['a', 'ghost'], [[1, NaN, 3], [NaN, NaN, NaN]]);
+  await assert.rejects(xgboost.impute(data, 0, opts(), ctx), (err) => {
+    assert.match(err.message, /^xgboost: column 'ghost' has no observed value in the 3 fit rows.*empty_columns=zero/);
+    assert.deepEqual([err.code, err.column], ['HIERIMPUTE_EMPTY_COLUMN', 1]);
+    return true;
+  });
+  const z = await xgboost.impute(data, 0, opts({ empty_columns: 'zero' }), ctx);
+  assert.deepEqual(Array.from(z.columns[1]), [0, 0, 0]);
+  assert.ok(Math.abs(z.columns[0][1] - 2) < 1e-4, `only all-missing features: about the column mean (got ${z.columns[0][1]})`);
 });
 
 test('XGBoost C API errors surface with XGBGetLastError text', async () => {
   const data = m(['a', 'b'], [[1, NaN, 3, 4], [1, 2, 3, 4]]);
   await assert.rejects(
     runXgboost(data, 0, { nEstimators: 2, maxDepth: 3, learningRate: 0.3, treeMethod: 'no-such-method', seed: 0, threads: 1 }),
-    (err) => /xgboost: XGBoosterUpdateOneIter failed: .*no-such-method/s.test(err.message) || assert.fail(err.message),
+    (err) => /^xgboost: XGBoost C API XGBoosterUpdateOneIter failed: .*no-such-method/s.test(err.message) || assert.fail(err.message),
   );
 });
 

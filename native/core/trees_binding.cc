@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/extratrees.h"
 #include "kernels/iterative.h"
 #include "kernels/xgb.h"
 #include "modules.h"
@@ -69,6 +70,26 @@ Napi::Array ColumnsToJs(Napi::Env env, const std::vector<std::vector<float>>& co
   return out;
 }
 
+/** Marks an empty-column rejection like the other kernels: code HIERIMPUTE_EMPTY_COLUMN + column. */
+Napi::Value TagEmptyColumn(const Napi::Error& e, int64_t column) {
+  Napi::Object err = e.Value();
+  if (column >= 0) {
+    err.Set("code", Napi::String::New(e.Env(), "HIERIMPUTE_EMPTY_COLUMN"));
+    err.Set("column", Napi::Number::New(e.Env(), static_cast<double>(column)));
+  }
+  return err;
+}
+
+/** params.emptyColumns: 'error' (default) or 'zero'. */
+bool ReadEmptyZero(const Napi::Object& p, const char* fn) {
+  Napi::Value v = p.Get("emptyColumns");
+  if (v.IsUndefined()) return false;
+  const std::string s = v.ToString().Utf8Value();
+  if (s == "error") return false;
+  if (s == "zero") return true;
+  throw Napi::TypeError::New(p.Env(), std::string(fn) + ": params.emptyColumns '" + s + "' is not one of error, zero");
+}
+
 class MiceWorker : public Napi::AsyncWorker {
  public:
   MiceWorker(Napi::Env env, std::unique_ptr<ColumnInput> in, trees::MiceParams params)
@@ -77,6 +98,9 @@ class MiceWorker : public Napi::AsyncWorker {
   void Execute() override {
     try {
       result_ = trees::MiceImpute(in_->cols, in_->nRows, in_->targetStart, in_->names, params_);
+    } catch (const trees::EmptyColumnError& e) {
+      emptyColumn_ = static_cast<int64_t>(e.column);
+      SetError(e.what());
     } catch (const std::exception& e) {
       SetError(e.what());
     }
@@ -92,7 +116,7 @@ class MiceWorker : public Napi::AsyncWorker {
   }
   void OnError(const Napi::Error& e) override {
     in_.reset();
-    deferred_.Reject(e.Value());
+    deferred_.Reject(TagEmptyColumn(e, emptyColumn_));
   }
 
  private:
@@ -100,6 +124,7 @@ class MiceWorker : public Napi::AsyncWorker {
   std::unique_ptr<ColumnInput> in_;
   trees::MiceParams params_;
   trees::MiceResult result_;
+  int64_t emptyColumn_ = -1;
 };
 
 class XgbWorker : public Napi::AsyncWorker {
@@ -109,7 +134,10 @@ class XgbWorker : public Napi::AsyncWorker {
   Napi::Promise Promise() { return deferred_.Promise(); }
   void Execute() override {
     try {
-      result_ = trees::XgbImpute(in_->cols, in_->nRows, in_->targetStart, in_->names, params_, threads_);
+      result_ = trees::XgbImpute(in_->cols, in_->nRows, in_->targetStart, in_->names, params_, threads_, emptyZero_);
+    } catch (const trees::EmptyColumnError& e) {
+      emptyColumn_ = static_cast<int64_t>(e.column);
+      SetError(e.what());
     } catch (const std::exception& e) {
       SetError(e.what());
     }
@@ -123,7 +151,7 @@ class XgbWorker : public Napi::AsyncWorker {
   }
   void OnError(const Napi::Error& e) override {
     in_.reset();
-    deferred_.Reject(e.Value());
+    deferred_.Reject(TagEmptyColumn(e, emptyColumn_));
   }
 
  private:
@@ -131,7 +159,12 @@ class XgbWorker : public Napi::AsyncWorker {
   std::unique_ptr<ColumnInput> in_;
   trees::XgbParams params_;
   int threads_;
+  bool emptyZero_ = false;
   std::vector<std::vector<float>> result_;
+  int64_t emptyColumn_ = -1;
+
+ public:
+  void SetEmptyZero(bool z) { emptyZero_ = z; }
 };
 
 trees::XgbParams ReadXgbParams(const Napi::Object& p, const char* fn) {
@@ -166,6 +199,7 @@ Napi::Value MiceImpute(const Napi::CallbackInfo& info) {
   mp.seed = static_cast<uint64_t>(NumberParam(p, "seed", 0, "miceImpute"));
   mp.threads = static_cast<int>(NumberParam(p, "threads", 1, "miceImpute"));
   mp.xgb = ReadXgbParams(p, "miceImpute");
+  mp.emptyZero = ReadEmptyZero(p, "miceImpute");
   auto* w = new MiceWorker(info.Env(), std::move(in), mp);
   Napi::Promise promise = w->Promise();
   w->Queue();
@@ -179,7 +213,9 @@ Napi::Value XgboostImpute(const Napi::CallbackInfo& info) {
   Napi::Object p = info[3].As<Napi::Object>();
   trees::XgbParams xp = ReadXgbParams(p, "xgboostImpute");
   const int threads = static_cast<int>(NumberParam(p, "threads", 1, "xgboostImpute"));
+  const bool emptyZero = ReadEmptyZero(p, "xgboostImpute");
   auto* w = new XgbWorker(info.Env(), std::move(in), xp, threads);
+  w->SetEmptyZero(emptyZero);
   Napi::Promise promise = w->Promise();
   w->Queue();
   return promise;

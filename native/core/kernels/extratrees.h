@@ -10,6 +10,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace hierimpute {
@@ -26,6 +28,12 @@ inline uint64_t Mix64(uint64_t x) {
 inline uint64_t StreamKey(uint64_t seed, uint64_t a, uint64_t b = 0, uint64_t c = 0) {
   return Mix64(Mix64(Mix64(Mix64(seed) ^ a) ^ b) ^ c);
 }
+
+/** A column with no observed value where one is needed; `column` is its index. */
+struct EmptyColumnError : std::runtime_error {
+  size_t column;
+  EmptyColumnError(const std::string& msg, size_t col) : std::runtime_error(msg), column(col) {}
+};
 
 /** Resolves the `threads` option: 0 = all cores, otherwise min(threads, units). */
 unsigned ResolveThreads(int threads, size_t units);

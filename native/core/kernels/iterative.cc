@@ -41,9 +41,15 @@ MiceResult MiceImpute(const std::vector<const float*>& cols, size_t nRows, size_
         maxAbs = std::max(maxAbs, std::fabs(static_cast<double>(v)));
       }
     }
-    if (observed[j].empty())
-      throw std::runtime_error("iterative: column '" + names[j] + "' has no observed value in the " + std::to_string(nRows) +
-                               " fit rows; its mean (the initial fill) is undefined (drop the column, or impute it with another method first)");
+    if (observed[j].empty()) {
+      if (!params.emptyZero)
+        throw EmptyColumnError("column '" + names[j] + "' has no observed value in the " + std::to_string(nRows) +
+                                   " fit rows, so its mean (the initial fill) is undefined",
+                               j);
+      X[j].assign(nRows, 0.0f);  // a constant 0 column, observed from here on
+      missing[j].clear();
+      continue;
+    }
     const float mean = static_cast<float>(sum / static_cast<double>(observed[j].size()));
     X[j].assign(cols[j], cols[j] + nRows);
     for (uint32_t i : missing[j]) X[j][i] = mean;

@@ -23,6 +23,7 @@ struct MiceParams {
   uint64_t seed = 0;
   int threads = 1;            // ExtraTrees trees in parallel; 0 = all cores
   XgbParams xgb;              // used when estimator == kXgboost (nthread forced to 1)
+  bool emptyZero = false;     // a column with no observed value: false = EmptyColumnError, true = all 0
 };
 
 struct MiceResult {
@@ -39,7 +40,8 @@ struct MiceResult {
  * are replaced by the predictions. Stops after the first sweep whose change
  * ||X_t - X_{t-1}||_inf (numpy matrix inf-norm: max over rows of the row's sum of |changes|) is
  * < tol * max|observed value|. One column: the mean fill is returned (no features to regress on).
- * A column with no observed value throws an error naming it. Randomness of sweep `it`, column `j`,
+ * A column with no observed value throws EmptyColumnError naming it, or with emptyZero is set to 0
+ * and treated as observed (sklearn keep_empty_features=True: kept as a constant 0 feature). Randomness of sweep `it`, column `j`,
  * tree `t` comes from a stream keyed by (seed, it, j, t): bit-identical for any thread count.
  */
 MiceResult MiceImpute(const std::vector<const float*>& cols, size_t nRows, size_t targetStart,

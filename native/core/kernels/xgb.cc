@@ -14,7 +14,7 @@ namespace trees {
 namespace {
 
 void Check(int rc, const char* what) {
-  if (rc != 0) throw std::runtime_error(std::string("xgboost: ") + what + " failed: " + XGBGetLastError());
+  if (rc != 0) throw std::runtime_error(std::string("XGBoost C API ") + what + " failed: " + XGBGetLastError());
 }
 
 /** XGBoost's global config is thread-local: silence it on every thread that trains. */
@@ -50,7 +50,7 @@ std::string NumberText(double v) {
 std::vector<float> XgbFitPredict(const std::vector<float>& train, size_t n, size_t nFeat, const std::vector<float>& y,
                                  const std::vector<float>& query, size_t m, const XgbParams& params) {
   if (m == 0) return {};
-  if (n == 0) throw std::runtime_error("xgboost: no training rows");
+  if (n == 0) throw std::runtime_error("XGBoost: no training rows");
   if (nFeat == 0) {
     double sum = 0.0;
     for (float v : y) sum += v;
@@ -78,12 +78,13 @@ std::vector<float> XgbFitPredict(const std::vector<float>& train, size_t n, size
   bst_ulong len = 0;
   const float* result = nullptr;
   Check(XGBoosterPredict(booster.h, dquery.h, 0, 0, 0, &len, &result), "XGBoosterPredict");
-  if (len != m) throw std::runtime_error("xgboost: XGBoosterPredict returned " + std::to_string(len) + " values for " + std::to_string(m) + " rows");
+  if (len != m) throw std::runtime_error("XGBoost: XGBoosterPredict returned " + std::to_string(len) + " values for " + std::to_string(m) + " rows");
   return std::vector<float>(result, result + m);  // copy before the booster frees its buffer
 }
 
 std::vector<std::vector<float>> XgbImpute(const std::vector<const float*>& cols, size_t nRows, size_t targetStart,
-                                          const std::vector<std::string>& names, XgbParams params, int threads) {
+                                          const std::vector<std::string>& names, XgbParams params, int threads,
+                                          bool emptyZero) {
   const size_t d = cols.size();
   std::vector<std::vector<float>> out(d);
   std::vector<size_t> todo;
@@ -94,9 +95,15 @@ std::vector<std::vector<float>> XgbImpute(const std::vector<const float*>& cols,
     if (!needs) continue;
     bool observed = false;
     for (size_t i = 0; i < nRows && !observed; ++i) observed = !std::isnan(cols[j][i]);
-    if (!observed)
-      throw std::runtime_error("xgboost: column '" + names[j] + "' has no observed value in the " + std::to_string(nRows) +
-                               " fit rows, so there is nothing to learn it from (drop the column, or impute it with another method first)");
+    if (!observed) {
+      if (!emptyZero)
+        throw EmptyColumnError("column '" + names[j] + "' has no observed value in the " + std::to_string(nRows) +
+                                   " fit rows, so there is nothing to learn it from",
+                               j);
+      for (float& v : out[j])
+        if (std::isnan(v)) v = 0.0f;
+      continue;
+    }
     todo.push_back(j);
   }
   params.nthread = 1;  // parallel over columns instead: output independent of `threads`

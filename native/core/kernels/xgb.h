@@ -33,10 +33,12 @@ std::vector<float> XgbFitPredict(const std::vector<float>& train, size_t n, size
  * cells in the target rows. Columns are independent work units spread over `threads` threads
  * (0 = all cores), each booster single-threaded, so the output never depends on `threads` and
  * matches python `XGBRegressor(n_jobs=1)` per column. A column that needs imputing but has no
- * observed cell throws an error naming it. Returns the target rows, column by column.
+ * observed cell throws EmptyColumnError naming it, or with emptyZero gets 0 in its missing target
+ * cells (as a feature it stays all-missing). Returns the target rows, column by column.
  */
 std::vector<std::vector<float>> XgbImpute(const std::vector<const float*>& cols, size_t nRows, size_t targetStart,
-                                          const std::vector<std::string>& names, XgbParams params, int threads);
+                                          const std::vector<std::string>& names, XgbParams params, int threads,
+                                          bool emptyZero = false);
 
 }  // namespace trees
 }  // namespace hierimpute

@@ -10,8 +10,9 @@
 //    the largest per-row sum of absolute changes) is below `tol` x max|observed value|;
 //  - no clipping (the hierarchical engine clips to the global bounds afterwards);
 //  - a single column: the mean fill is the answer (no feature to regress on);
-//  - a column with no observed value in `data`: the promise rejects with an error naming the column
-//    (its mean is undefined; sklearn would silently drop the column);
+//  - a column with no observed value in `data`: empty_columns='error' (default) rejects with an error
+//    naming the column (code HIERIMPUTE_EMPTY_COLUMN; its mean is undefined); 'zero' keeps it as a
+//    constant 0 column (sklearn keep_empty_features=True); sklearn's default drops the column;
 //  - no missing cell in the target rows: the rows are returned unchanged, nothing is fitted.
 // Randomness of sweep i, column j, tree t comes from a stream keyed by (seed, i, j, t), so the result is
 // bit-identical for any `threads` (trees are grown in parallel). XGBoost as the MICE estimator always
@@ -20,6 +21,7 @@
 import { loadAddon } from '../../bindings/load.js';
 import { makeMatrix, type Matrix } from '../../tables/matrix.js';
 import type { ImputeContext, Imputer, OptionDoc } from '../types.js';
+import { checkEmptyColumns, EMPTY_COLUMNS_DOC, type EmptyColumnsRule, kernelError } from './simple.js';
 
 /** Native shape of the MICE kernel (native/core/trees_binding.cc). */
 export interface MiceNativeParams {
@@ -33,6 +35,8 @@ export interface MiceNativeParams {
   tol: number;
   seed: number;
   threads: number;
+  /** A column with no observed value: 'error' (default) or 'zero'. */
+  emptyColumns?: EmptyColumnsRule;
 }
 export interface MiceNativeResult {
   columns: Float32Array[];
@@ -54,6 +58,8 @@ export interface IterativeSimpleOptions {
   max_iter: number;
   /** Stopping tolerance (sklearn tol). Default 1e-3. */
   tol: number;
+  /** A column with no observed value: 'error' (default) or 'zero' (kept as a constant 0 column). */
+  empty_columns: EmptyColumnsRule;
 }
 
 export interface IterativeFunctionOptions extends IterativeSimpleOptions {
@@ -68,10 +74,15 @@ export interface IterativeFunctionOptions extends IterativeSimpleOptions {
 }
 
 /** Runs the native MICE kernel; exported for the benchmark and tests (returns nIter / converged too). */
-export async function runMice(data: Matrix, targetStart: number, params: MiceNativeParams): Promise<{ matrix: Matrix; nIter: number; converged: boolean }> {
+export async function runMice(data: Matrix, targetStart: number, params: MiceNativeParams, method = 'iterative'): Promise<{ matrix: Matrix; nIter: number; converged: boolean }> {
   checkTargetStart(data, targetStart);
   const addon = loadAddon<MiceAddon>('hierimpute_core');
-  const res = await addon.miceImpute(data.columns, targetStart, data.names, params);
+  let res: MiceNativeResult;
+  try {
+    res = await addon.miceImpute(data.columns, targetStart, data.names, params);
+  } catch (err) {
+    throw kernelError(method, err);
+  }
   return { matrix: makeMatrix(data.names, res.columns), nIter: res.nIter, converged: res.converged };
 }
 
@@ -103,13 +114,14 @@ const simpleDocs: { readonly [K in keyof IterativeSimpleOptions]: OptionDoc } = 
   n_estimators: { type: 'integer', description: 'trees of the ExtraTrees regressor (default 10)' },
   max_iter: { type: 'integer', description: 'maximum imputation sweeps over the columns (default 10)' },
   tol: { type: 'number', description: 'stop when the largest per-row change is below tol x max|observed| (default 1e-3)' },
+  empty_columns: EMPTY_COLUMNS_DOC,
 };
 
 /** MICE with a native ExtraTrees regressor (sklearn IterativeImputer(ExtraTreesRegressor(n_estimators=10)), max_iter=10). */
 export const iterativeSimple: Imputer<IterativeSimpleOptions> = {
   name: 'iterative_simple',
   summary: 'MICE (sklearn IterativeImputer semantics) with a native ExtraTrees regressor, 10 trees, 10 sweeps',
-  defaults: { n_estimators: 10, max_iter: 10, tol: 1e-3 },
+  defaults: { n_estimators: 10, max_iter: 10, tol: 1e-3, empty_columns: 'error' },
   options: simpleDocs,
   async impute(data, targetStart, options, ctx) {
     const m = 'iterative_simple';
@@ -123,8 +135,9 @@ export const iterativeSimple: Imputer<IterativeSimpleOptions> = {
       tol: positiveOption(m, 'tol', options.tol, true),
       seed: ctx.seed,
       threads: ctx.threads,
+      emptyColumns: checkEmptyColumns(m, options.empty_columns),
     };
-    return (await runMice(data, targetStart, params)).matrix;
+    return (await runMice(data, targetStart, params, m)).matrix;
   },
 };
 
@@ -132,7 +145,7 @@ export const iterativeSimple: Imputer<IterativeSimpleOptions> = {
 export const iterativeFunction: Imputer<IterativeFunctionOptions> = {
   name: 'iterative_function',
   summary: 'MICE (sklearn IterativeImputer semantics) with a chosen native estimator: extratrees or xgboost',
-  defaults: { estimator: 'extratrees', n_estimators: 0, max_depth: 0, learning_rate: 0.3, max_iter: 10, tol: 1e-3 },
+  defaults: { estimator: 'extratrees', n_estimators: 0, max_depth: 0, learning_rate: 0.3, max_iter: 10, tol: 1e-3, empty_columns: 'error' },
   options: {
     estimator: { type: 'string', description: 'regressor fitted per column and sweep (default extratrees)', choices: ['extratrees', 'xgboost'] },
     n_estimators: { type: 'integer', description: 'trees (extratrees) or boosting rounds (xgboost); 0 = estimator default 10 / 100 (default 0)' },
@@ -140,6 +153,7 @@ export const iterativeFunction: Imputer<IterativeFunctionOptions> = {
     learning_rate: { type: 'number', description: 'xgboost learning rate eta; ignored by extratrees (default 0.3)' },
     max_iter: simpleDocs.max_iter,
     tol: simpleDocs.tol,
+    empty_columns: EMPTY_COLUMNS_DOC,
   },
   async impute(data, targetStart, options, ctx) {
     const m = 'iterative_function';
@@ -158,7 +172,8 @@ export const iterativeFunction: Imputer<IterativeFunctionOptions> = {
       tol: positiveOption(m, 'tol', options.tol, true),
       seed: ctx.seed,
       threads: ctx.threads,
+      emptyColumns: checkEmptyColumns(m, options.empty_columns),
     };
-    return (await runMice(data, targetStart, params)).matrix;
+    return (await runMice(data, targetStart, params, m)).matrix;
   },
 };

@@ -9,13 +9,15 @@
 //     .fit(X[obs, others], y[obs]).predict(X[miss, others])
 // Columns are independent work units spread over `threads` (0 = all cores), each booster
 // single-threaded, so the output never depends on `threads`. Edge cases: one column (no feature) ->
-// the column's observed mean; a column to impute with no observed value in `data` -> the promise
-// rejects with an error naming the column; a row with no observed cell -> predicted from the trees'
+// the column's observed mean; a column to impute with no observed value in `data` ->
+// empty_columns='error' (default) rejects with an error naming the column (code
+// HIERIMPUTE_EMPTY_COLUMN), 'zero' fills its missing target cells with 0; a row with no observed cell -> predicted from the trees'
 // default (missing) directions. No XGBoost log output (verbosity 0).
 import { loadAddon } from '../../bindings/load.js';
 import { makeMatrix, type Matrix } from '../../tables/matrix.js';
 import type { Imputer } from '../types.js';
 import { checkContext, checkTargetStart, intOption, positiveOption } from './iterative.js';
+import { checkEmptyColumns, EMPTY_COLUMNS_DOC, type EmptyColumnsRule, kernelError } from './simple.js';
 
 export interface XgboostNativeParams {
   nEstimators: number;
@@ -24,6 +26,8 @@ export interface XgboostNativeParams {
   treeMethod: 'hist' | 'approx' | 'exact';
   seed: number;
   threads: number;
+  /** A column to impute with no observed value: 'error' (default) or 'zero'. */
+  emptyColumns?: EmptyColumnsRule;
 }
 interface XgboostAddon {
   xgboostImpute(columns: readonly Float32Array[], targetStart: number, names: readonly string[], params: XgboostNativeParams): Promise<{ columns: Float32Array[] }>;
@@ -38,25 +42,32 @@ export interface XgboostOptions {
   learning_rate: number;
   /** XGBoost tree_method. Default 'hist'. */
   tree_method: 'hist' | 'approx' | 'exact';
+  /** A column to impute with no observed value: 'error' (default) or 'zero'. */
+  empty_columns: EmptyColumnsRule;
 }
 
 /** Runs the native XGBoost imputer on already-validated parameters. */
 export async function runXgboost(data: Matrix, targetStart: number, params: XgboostNativeParams): Promise<Matrix> {
   checkTargetStart(data, targetStart);
   const addon = loadAddon<XgboostAddon>('hierimpute_core');
-  const res = await addon.xgboostImpute(data.columns, targetStart, data.names, params);
-  return makeMatrix(data.names, res.columns);
+  try {
+    const res = await addon.xgboostImpute(data.columns, targetStart, data.names, params);
+    return makeMatrix(data.names, res.columns);
+  } catch (err) {
+    throw kernelError('xgboost', err);
+  }
 }
 
 export const xgboost: Imputer<XgboostOptions> = {
   name: 'xgboost',
   summary: 'per-column XGBoost regressor (C API) on the other columns, missing features passed as missing',
-  defaults: { n_estimators: 100, max_depth: 6, learning_rate: 0.3, tree_method: 'hist' },
+  defaults: { n_estimators: 100, max_depth: 6, learning_rate: 0.3, tree_method: 'hist', empty_columns: 'error' },
   options: {
     n_estimators: { type: 'integer', description: 'boosting rounds (default 100)' },
     max_depth: { type: 'integer', description: 'maximum tree depth (default 6)' },
     learning_rate: { type: 'number', description: 'learning rate eta (default 0.3)' },
     tree_method: { type: 'string', description: 'xgboost tree_method (default hist)', choices: ['hist', 'approx', 'exact'] },
+    empty_columns: EMPTY_COLUMNS_DOC,
   },
   async impute(data, targetStart, options, ctx) {
     const m = 'xgboost';
@@ -71,6 +82,7 @@ export const xgboost: Imputer<XgboostOptions> = {
       treeMethod: tm,
       seed: ctx.seed,
       threads: ctx.threads,
+      emptyColumns: checkEmptyColumns(m, options.empty_columns),
     });
   },
 };
