@@ -6,6 +6,28 @@ import { imputeCommand } from './commands/impute.js';
 import { infoCommand } from './commands/info.js';
 import { runCommand, sequencesCommand } from './commands/run.js';
 
+/** Settings that HIERIMPUTE_<NAME> environment variables may give (a CLI flag wins over them). */
+const ENV_SETTINGS: ReadonlyArray<[string, 'string' | 'number']> = [
+  ['config', 'string'],
+  ['preset', 'string'],
+  ['data', 'string'],
+  ['out', 'string'],
+  ['seed', 'number'],
+  ['threads', 'number'],
+  ['log-level', 'string'],
+];
+
+function applyEnvironment(argv: Record<string, unknown>): void {
+  for (const [name, type] of ENV_SETTINGS) {
+    if (argv[name] !== undefined) continue;
+    const text = process.env[`HIERIMPUTE_${name.toUpperCase().replace(/-/g, '_')}`];
+    if (text === undefined || text === '') continue;
+    const value = type === 'number' ? Number(text) : text;
+    argv[name] = value;
+    argv[name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())] = value;
+  }
+}
+
 export async function runCli(args: string[]): Promise<void> {
   await yargs(args)
     .scriptName('hierimpute')
@@ -20,7 +42,7 @@ export async function runCli(args: string[]): Promise<void> {
     .command(sequencesCommand)
     .command(imputeCommand)
     .command(infoCommand)
-    .env('HIERIMPUTE')
+    .middleware(applyEnvironment, true)
     .demandCommand(1, 'Name a command (see the list above).')
     .strict()
     .recommendCommands()

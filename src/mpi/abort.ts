@@ -14,7 +14,7 @@ export function abortJob(world: Communicator | undefined, err: unknown, origin: 
   if (dying) return;
   dying = true;
   const rank = world?.rank ?? 0;
-  const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  const text = describeError(err);
   try {
     log.error(`${origin} on rank ${rank}: ${text}`);
   } catch {
@@ -26,6 +26,15 @@ export function abortJob(world: Communicator | undefined, err: unknown, origin: 
   };
   setTimeout(finish, FLUSH_MS + 500);
   void flushLogs(FLUSH_MS).then(finish, finish);
+}
+
+/** Errors about the user's input (arguments, config, tables): their message says it all. */
+const INPUT_ERRORS = new Set(['ConfigError', 'TableInputError', 'OptionError']);
+
+function describeError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  if (INPUT_ERRORS.has(err.name) || err.message.startsWith('--')) return err.message;
+  return err.stack ?? err.message;
 }
 
 export function installAbortOnError(getWorld: () => Communicator | undefined): void {

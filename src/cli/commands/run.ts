@@ -47,8 +47,8 @@ function configOptions<T>(y: Argv<T>): Argv<T & ConfigArgs> {
 interface RunArgs extends ConfigArgs {
   data: string;
   out: string;
-  threads: number;
-  'log-level': LogLevel;
+  threads?: number;
+  'log-level'?: LogLevel;
   progress: boolean;
 }
 
@@ -60,8 +60,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .usage('$0 run --config FILE|--preset NAME --data DIR --out DIR [--seed N] [--threads N] [--log-level L]')
       .option('data', { type: 'string', demandOption: true, describe: 'folder of input tables (*.csv, header row, NA/NaN/empty = missing); never modified' })
       .option('out', { type: 'string', demandOption: true, describe: 'output folder: sequences/, cache/ (checkpoints), logs/, plots/, run-summary.json' })
-      .option('threads', { type: 'number', default: 1, describe: 'kernel threads per rank; 0 = all cores (for single-rank runs; results never depend on it)' })
-      .option('log-level', { type: 'string', choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'console/log verbosity' })
+      .option('threads', { type: 'number', describe: 'kernel threads per rank (default 1); 0 = all cores (for single-rank runs; results never depend on it)' })
+      .option('log-level', { type: 'string', choices: LOG_LEVELS, describe: 'console/log verbosity (default info)' })
       .option('progress', { type: 'boolean', default: true, describe: 'progress bar on a terminal (log lines otherwise)' })
       .epilogue(
         `${PRECEDENCE_HELP}\n\nOutputs: OUT/sequences/seq_<id>_<methods>/<dataset>.csv (+ .methods.csv, .bands.svg, methods_manifest.json),\n` +
@@ -69,12 +69,14 @@ export const runCommand: CommandModule<object, RunArgs> = {
           'Examples:\n  hierimpute run --preset quick --data examples/data --out out\n  mpiexec -n 64 node dist/main.js run --config sweep.yaml --data tables/ --out results/',
       ) as unknown as Argv<RunArgs>,
   handler: async (argv) => {
-    await withWorld({ logLevel: argv['log-level'] }, async (world) => {
+    const logLevel = argv['log-level'] ?? 'info';
+    const threads = argv.threads ?? 1;
+    await withWorld({ logLevel }, async (world) => {
       const config = resolveConfig(argv);
-      if (!Number.isInteger(argv.threads) || argv.threads < 0) throw new Error(`--threads must be an integer >= 0 (got ${argv.threads})`);
+      if (!Number.isInteger(threads) || threads < 0) throw new Error(`--threads must be an integer >= 0 (got ${threads})`);
       checkDataDir(argv.data);
-      configureLogging({ rank: world.rank, dir: join(argv.out, 'logs'), level: argv['log-level'] });
-      return runSweep(world, { config, dataDir: argv.data, outDir: argv.out, threads: argv.threads, progress: argv.progress });
+      configureLogging({ rank: world.rank, dir: join(argv.out, 'logs'), level: logLevel });
+      return runSweep(world, { config, dataDir: argv.data, outDir: argv.out, threads, progress: argv.progress });
     });
   },
 };
