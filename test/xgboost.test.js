@@ -6,7 +6,12 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
+import { loadAddon } from '../dist/bindings/load.js';
 import { runXgboost, xgboost } from '../dist/impute/methods/xgboost.js';
+
+// Predictions are compared cell by cell only against the libxgboost version the fixtures were made
+// with (python-xgboost wraps the same library); with another version only the RMSE bound applies.
+const LIB_VERSION = loadAddon('hierimpute_core').xgboostVersion();
 
 const FIXTURES = new URL('./fixtures/parity/trees/', import.meta.url);
 const ctx = { seed: 0, threads: 1 };
@@ -36,7 +41,7 @@ for (const name of ['linear', 'nonlinear', 'scaled']) {
       maxRel = Math.max(maxRel, Math.abs(v - ref) / Math.max(1e-6, Math.abs(ref)));
       s += (v - fx.truth[j][i]) ** 2;
     });
-    assert.ok(maxRel <= 1e-5, `${name}: largest relative difference to python ${maxRel}`);
+    if (LIB_VERSION === fx.versions.xgboost) assert.ok(maxRel <= 1e-5, `${name}: largest relative difference to python ${maxRel}`);
     const rmse = Math.sqrt(s / cells.length);
     assert.ok(rmse <= fx.xgboost.rmse * 1.05, `${name}: RMSE ${rmse} vs python ${fx.xgboost.rmse}`);
     // observed cells untouched
