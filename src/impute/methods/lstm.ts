@@ -1,7 +1,7 @@
 // lstm: LSTM autoencoder imputer (the reference design's lstm_imputer, its bugs fixed).
 //
-// Each row is a sequence of its d columns (see src/tf/recurrent-autoencoder.ts); missing cells
-// start at the column mean (scaled). The autoencoder (encoder LSTM -> latent bottleneck -> decoder
+// Each row is a sequence of its d columns (see src/tf/recurrent-autoencoder.ts), values
+// standardised per column over the observed cells; missing cells start at the column mean (0). The autoencoder (encoder LSTM -> latent bottleneck -> decoder
 // LSTM) is trained to reconstruct the rows with the loss on OBSERVED cells only (masked MSE; Adam;
 // seeded row shuffle each epoch). Then the missing cells of the target rows are replaced by the
 // reconstruction `refine_iterations` + 1 times (each pass feeds the previous pass's values back in,
@@ -23,11 +23,12 @@ import {
   predictInChunks,
   Rng,
   runNeural,
+  unstandardize,
   yieldToEventLoop,
 } from './neural-common.js';
 
 export interface LstmOptions extends NeuralCommonOptions {
-  /** Passes over all rows. Default 40. */
+  /** Passes over all rows. Default 50. */
   epochs: number;
   /** Rows per training step. Default 64. */
   batch_size: number;
@@ -35,7 +36,7 @@ export interface LstmOptions extends NeuralCommonOptions {
   units: number;
   /** Width of the bottleneck; 0 = ceil(columns / 2). Default 0. */
   latent_dim: number;
-  /** Adam learning rate. Default 0.005. */
+  /** Adam learning rate. Default 0.01. */
   learning_rate: number;
   /** Extra reconstruction passes that feed the imputed values back in. Default 3. */
   refine_iterations: number;
@@ -62,20 +63,20 @@ export const lstm: Imputer<LstmOptions> = {
     'LSTM autoencoder over each row as a sequence of its columns, loss on observed cells only, missing cells start at the column mean (TensorFlow.js)',
   defaults: {
     ...NEURAL_COMMON_DEFAULTS,
-    epochs: 40,
+    epochs: 50,
     batch_size: 64,
     units: 32,
     latent_dim: 0,
-    learning_rate: 0.005,
+    learning_rate: 0.01,
     refine_iterations: 3,
   },
   options: {
     ...NEURAL_COMMON_DOCS,
-    epochs: { type: 'integer', description: 'training passes over all rows (default 40)' },
+    epochs: { type: 'integer', description: 'training passes over all rows (default 50)' },
     batch_size: { type: 'integer', description: 'rows per training step (default 64)' },
     units: { type: 'integer', description: 'LSTM units in the encoder and in the decoder (default 32)' },
     latent_dim: { type: 'integer', description: 'bottleneck width; 0 = ceil(columns / 2) (default 0)' },
-    learning_rate: { type: 'number', description: 'Adam learning rate (default 0.005)' },
+    learning_rate: { type: 'number', description: 'Adam learning rate (default 0.01)' },
     refine_iterations: {
       type: 'integer',
       description: 'extra reconstruction passes feeding the imputed values back in (default 3)',
@@ -103,7 +104,7 @@ export const lstm: Imputer<LstmOptions> = {
             const idx = tf.tensor1d(order.subarray(s, Math.min(n, s + o.batch_size)), 'int32');
             optimizer.minimize(
               () => {
-                const x = tf.gather(prep.filled, idx);
+                const x = tf.gather(prep.standard, idx);
                 const m = tf.gather(prep.mask, idx);
                 const pred = reconstruct(tf, model, x.expandDims(2) as TfTypes.Tensor3D, true);
                 return maskedMse(tf, pred, x, m);
@@ -122,14 +123,14 @@ export const lstm: Imputer<LstmOptions> = {
         return predictInChunks(tf, nT, 1024, (s, e) =>
           tf.tidy(() => {
             const mask = rows(prep.mask, s, e).cast('bool');
-            const observed = rows(prep.zeroed, s, e);
-            let current = rows(prep.filled, s, e);
+            const observed = rows(prep.standard, s, e);
+            let current = observed;
             let pred = reconstruct(tf, model, current.expandDims(2) as TfTypes.Tensor3D);
             for (let r = 0; r < o.refine_iterations; r++) {
               current = tf.where(mask, observed, pred);
               pred = reconstruct(tf, model, current.expandDims(2) as TfTypes.Tensor3D);
             }
-            return pred;
+            return unstandardize(prep, pred);
           }),
         );
       } finally {

@@ -149,6 +149,10 @@ export interface Prepared {
   readonly zeroed: Tensor2D;
   /** [1, d] scaled column means of the observed cells. */
   readonly mean: Tensor2D;
+  /** [1, d] standard deviation of the scaled observed cells (1 where it is 0). */
+  readonly std: Tensor2D;
+  /** [n, d] standardised values ((scaled - mean) / std), missing cells = 0 (the column mean). */
+  readonly standard: Tensor2D;
   /** [1, d] column minimum and range (max - min, 1 for a constant column) of the observed cells. */
   readonly min: Tensor2D;
   readonly range: Tensor2D;
@@ -230,7 +234,11 @@ export function prepare(tf: Tf, method: string, data: Matrix, targetStart: numbe
     const zeroed = tf.where(observed, scaled, tf.zerosLike(scaled)) as Tensor2D;
     const mean = zeroed.sum(0, true).div(mask.sum(0, true)) as Tensor2D;
     const filled = tf.where(observed, zeroed, mean.tile([n, 1])) as Tensor2D;
-    return { raw, mask, zeroed, filled, mean, min, range };
+    const variance = filled.sub(mean).square().mul(mask).sum(0, true).div(mask.sum(0, true));
+    const sd = variance.sqrt();
+    const std = tf.where(sd.greater(1e-6), sd, tf.onesLike(sd)) as Tensor2D;
+    const standard = filled.sub(mean).div(std) as Tensor2D;
+    return { raw, mask, zeroed, filled, mean, std, standard, min, range };
   });
   return {
     n,
@@ -276,6 +284,11 @@ export function meanFallback(tf: Tf, method: string, data: Matrix, prep: Prepare
   } finally {
     pred.dispose();
   }
+}
+
+/** Scaled values from standardised ones: z * std + mean. */
+export function unstandardize(prep: Prepared, z: TfTypes.Tensor): Tensor2D {
+  return z.mul(prep.std).add(prep.mean) as Tensor2D;
 }
 
 /** Masked mean squared error: sum(w * (a - b)^2) / max(sum(w), 1). */

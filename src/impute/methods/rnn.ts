@@ -1,7 +1,7 @@
 // rnn: GRU autoencoder with dynamic masking and early stopping (the reference design's
 // rnn_imputer, its bugs fixed).
 //
-// Each row is a sequence of its d columns, each step carrying [scaled value, observed flag] and the
+// Each row is a sequence of its d columns, each step carrying [standardised value, observed flag] and the
 // column's one-hot code (src/tf/recurrent-autoencoder.ts). A seeded share `validation_fraction` of
 // the rows is held out (none when the table has fewer than 10 rows). In every training batch a
 // random share `mask_rate` of the OBSERVED cells is hidden (value -> column mean, flag -> 0), and the
@@ -27,13 +27,14 @@ import {
   type Prepared,
   Rng,
   runNeural,
+  unstandardize,
   yieldToEventLoop,
 } from './neural-common.js';
 
 export interface RnnOptions extends NeuralCommonOptions {
   /** Upper bound on training passes. Default 100. */
   max_epochs: number;
-  /** Epochs without a better held-out score before stopping. Default 8. */
+  /** Epochs without a better held-out score before stopping. Default 10. */
   patience: number;
   /** Rows per training step. Default 64. */
   batch_size: number;
@@ -68,10 +69,10 @@ export function checkRnnOptions(o: Partial<RnnOptions>): RnnOptions {
   };
 }
 
-/** [b, d, 2] sequence input: value (hidden / missing cells at the column mean) and flag. */
+/** [b, d, 2] sequence input: standardised value (hidden / missing cells at the column mean, 0) and flag. */
 function sequenceInput(tf: typeof TfTypes, prep: Prepared, x: TfTypes.Tensor2D, flag: TfTypes.Tensor2D): TfTypes.Tensor3D {
   return tf.tidy(() => {
-    const values = tf.where(flag.cast('bool'), x, prep.mean.tile([x.shape[0], 1]));
+    const values = tf.where(flag.cast('bool'), x, tf.zerosLike(x));
     return tf.stack([values, flag], 2) as TfTypes.Tensor3D;
   });
 }
@@ -83,7 +84,7 @@ export const rnn: Imputer<RnnOptions> = {
   defaults: {
     ...NEURAL_COMMON_DEFAULTS,
     max_epochs: 100,
-    patience: 8,
+    patience: 10,
     batch_size: 64,
     units: 32,
     latent_dim: 0,
@@ -94,7 +95,7 @@ export const rnn: Imputer<RnnOptions> = {
   options: {
     ...NEURAL_COMMON_DOCS,
     max_epochs: { type: 'integer', description: 'upper bound on training passes (default 100)' },
-    patience: { type: 'integer', description: 'epochs without a better held-out score before stopping (default 8)' },
+    patience: { type: 'integer', description: 'epochs without a better held-out score before stopping (default 10)' },
     batch_size: { type: 'integer', description: 'rows per training step (default 64)' },
     units: { type: 'integer', description: 'GRU units in the encoder and in the decoder (default 32)' },
     latent_dim: { type: 'integer', description: 'latent code width; 0 = number of columns (default 0)' },
@@ -139,7 +140,7 @@ export const rnn: Imputer<RnnOptions> = {
             const stepSeed = deriveSeed(seed, 4, step++);
             optimizer.minimize(
               () => {
-                const x = tf.gather(prep.filled, idx) as TfTypes.Tensor2D;
+                const x = tf.gather(prep.standard, idx) as TfTypes.Tensor2D;
                 const m = tf.gather(prep.mask, idx) as TfTypes.Tensor2D;
                 const hide = tf.randomUniform(x.shape, 0, 1, 'float32', stepSeed).less(o.mask_rate).cast('float32').mul(m);
                 const flag = m.sub(hide) as TfTypes.Tensor2D;
@@ -167,9 +168,9 @@ export const rnn: Imputer<RnnOptions> = {
         const nT = n - prep.targetStart;
         return predictInChunks(tf, nT, 1024, (s, e) =>
           tf.tidy(() => {
-            const x = prep.filled.slice([prep.targetStart + s, 0], [e - s, d]);
+            const x = prep.standard.slice([prep.targetStart + s, 0], [e - s, d]);
             const m = prep.mask.slice([prep.targetStart + s, 0], [e - s, d]);
-            return reconstruct(tf, model, sequenceInput(tf, prep, x, m));
+            return unstandardize(prep, reconstruct(tf, model, sequenceInput(tf, prep, x, m)));
           }),
         );
       } finally {
@@ -191,7 +192,7 @@ function validationSet(
 ): { input: TfTypes.Tensor3D; x: TfTypes.Tensor2D; hidden: TfTypes.Tensor2D } {
   return tf.tidy(() => {
     const idx = tf.tensor1d(rows, 'int32');
-    const x = tf.gather(prep.filled, idx) as TfTypes.Tensor2D;
+    const x = tf.gather(prep.standard, idx) as TfTypes.Tensor2D;
     const m = tf.gather(prep.mask, idx) as TfTypes.Tensor2D;
     let hidden = tf.randomUniform(x.shape, 0, 1, 'float32', seed).less(maskRate).cast('float32').mul(m) as TfTypes.Tensor2D;
     // No hidden cell drawn (tiny tables): score the reconstruction of every observed cell.
