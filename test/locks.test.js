@@ -20,13 +20,22 @@ const freshDir = () => {
 };
 const sleepBuf = new Int32Array(new SharedArrayBuffer(4));
 const sleepSync = (ms) => Atomics.wait(sleepBuf, 0, 0, ms);
+async function waitReady(raceDir, kids) {
+  const t0 = Date.now();
+  while (readdirSync(raceDir).filter((f) => f.startsWith('ready.')).length < kids.length) {
+    const dead = kids.find((k) => k.child.exitCode !== null);
+    if (dead) throw new Error(`a race child exited before the start: ${(await dead.exited).out}`);
+    if (Date.now() - t0 > 60_000) throw new Error('race children not ready after 60 s');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 const ageFile = (path, seconds) => {
   const t = Date.now() / 1000 - seconds;
   utimesSync(path, t, t);
 };
 
-function run(mode, args) {
-  const child = spawn(process.execPath, [CHILD, mode, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
+function run(mode, args, env = {}) {
+  const child = spawn(process.execPath, [CHILD, mode, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, out })));
@@ -91,9 +100,9 @@ test('a lock whose mtime is older than the lease is taken over; the old owner ca
   const b = tryClaim(path, { leaseMs: 5000, heartbeatMs: 0 });
   assert.ok(b, 'stale claim must be taken over');
   assert.notEqual(b.owner.token, a.owner.token);
-  assert.equal(a.stillOwned(), false);
-  a.release(); // must not delete b's lock
+  a.release(); // must not delete b's lock (called before anything else looked at the file)
   assert.equal(readOwner(path)?.token, b.owner.token);
+  assert.equal(a.stillOwned(), false);
   assert.equal(b.stillOwned(), true);
   b.release();
   assert.equal(readOwner(path), null);
@@ -248,7 +257,7 @@ test('racing processes: exactly one winner per round, fresh and stale; never a w
   const kids = Array.from({ length: CHILDREN }, (_, id) =>
     run('race', { dir: raceDir, id, children: CHILDREN, plan: plan.map(({ path, leaseMs }) => ({ path, leaseMs })), roundMs: 40 }),
   );
-  while (readdirSync(raceDir).filter((f) => f.startsWith('ready.')).length < CHILDREN) await new Promise((r) => setTimeout(r, 10));
+  await waitReady(raceDir, kids);
   writeFileSync(join(raceDir, 'go.tmp'), String(Date.now() + 150));
   // rename: children never read a half-written start time
   renameSync(join(raceDir, 'go.tmp'), join(raceDir, 'go'));
@@ -272,8 +281,8 @@ test('racing processes: exactly one winner per round, fresh and stale; never a w
     }
   });
   for (const h of staleMine) {
-    assert.equal(h.stillOwned(), false);
     h.release(); // must not remove the winner's lock
+    assert.equal(h.stillOwned(), false);
   }
   for (let r = 0; r < 5; r++) assert.ok(readOwner(join(dir, `lease${r}.lock`)));
   for (const h of live) {
@@ -283,4 +292,47 @@ test('racing processes: exactly one winner per round, fresh and stale; never a w
   // no takeover or temp files left behind
   assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('.')), []);
   console.log(`# race: ${plan.length} rounds x ${CHILDREN} processes, max start spread within a round ${spread} ms`);
+});
+
+test('takers paused inside the takeover window: still exactly one winner, and a concurrent release removes nothing of theirs', async () => {
+  const CHILDREN = 8;
+  const PAUSE = 150; // HIERIMPUTE_LOCK_TEST_PAUSE_MS: after seeing the lock stale, and again after winning the succession right
+  const dir = freshDir();
+  const leasePath = join(dir, 'lease.lock');
+  const mine = tryClaim(leasePath, { heartbeatMs: 0 });
+  ageFile(leasePath, 3600);
+  const deadPath = join(dir, 'dead.lock');
+  const holder = run('hold', { paths: [deadPath], heartbeatMs: 50 });
+  const [deadToken] = JSON.parse((await holder.line('claimed ')).slice(8));
+  holder.child.kill('SIGKILL');
+  await holder.exited;
+  const plan = [
+    { path: leasePath, leaseMs: 5000 },
+    { path: deadPath, leaseMs: 120_000 },
+  ];
+  const raceDir = join(dir, 'sync');
+  mkdirSync(raceDir);
+  const roundMs = 4 * PAUSE + 300;
+  const kids = Array.from({ length: CHILDREN }, (_, id) =>
+    run('race', { dir: raceDir, id, children: CHILDREN, plan, roundMs }, { HIERIMPUTE_LOCK_TEST_PAUSE_MS: String(PAUSE) }),
+  );
+  await waitReady(raceDir, kids);
+  const start = Date.now() + 100;
+  writeFileSync(join(raceDir, 'go.tmp'), String(start));
+  renameSync(join(raceDir, 'go.tmp'), join(raceDir, 'go'));
+  // The owner releases while the takers sit in the takeover window.
+  await new Promise((r) => setTimeout(r, start + PAUSE + PAUSE / 2 - Date.now()));
+  mine.release();
+  const reports = (await Promise.all(kids.map((k) => k.exited))).map((r) => {
+    assert.equal(r.code, 0, r.out);
+    return JSON.parse(r.out);
+  });
+  plan.forEach((step, i) => {
+    const winners = reports.map((rep) => rep.won[i]).filter((t) => t !== null);
+    assert.equal(winners.length, 1, `${step.path}: ${winners.length} winners`);
+    assert.equal(readOwner(step.path)?.token, winners[0]);
+    assert.notEqual(winners[0], i === 0 ? mine.owner.token : deadToken);
+  });
+  assert.equal(mine.stillOwned(), false);
+  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('.')), []);
 });

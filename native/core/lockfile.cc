@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -168,6 +169,16 @@ void FsyncDir(const std::string& dir) {
     Fail("fsync the lock folder", dir, err);
   }
   close(fd);
+}
+
+// Testing only: HIERIMPUTE_LOCK_TEST_PAUSE_MS=n sleeps n ms at the two points of a takeover where a
+// slow taker matters (stale seen; succession right held), so tests can force the interleavings.
+void TestPause() {
+  static const long ms = [] {
+    const char* v = std::getenv("HIERIMPUTE_LOCK_TEST_PAUSE_MS");
+    return v ? std::strtol(v, nullptr, 10) : 0L;
+  }();
+  if (ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
 }
 
 // unlink that tolerates ENOENT (somebody already removed it).
@@ -477,10 +488,12 @@ std::shared_ptr<Claim> TryClaim(const std::string& path, const ClaimOptions& opt
     if (!RecordIsStale(cur, st, opts.leaseMs)) return nullptr;  // held by a live owner
 
     // Stale: take over generation cur.token, only as holder of its succession right.
+    TestPause();
     SuccessionState s;
     Succession r = AcquireSuccession(p, cur.token, opts.leaseMs, me, &s);
     if (r == Succession::Busy) return nullptr;  // a live taker (or the owner releasing) is at it
     if (r == Succession::Vanished) continue;
+    TestPause();
     OwnerRecord again;
     struct stat st2{};
     if (!ReadRecord(path, &again, &st2)) {

@@ -30,7 +30,11 @@ if (mode === 'race') {
   const { dir, id, children, plan, roundMs } = args;
   writeFileSync(join(dir, `ready.${id}`), '');
   const go = join(dir, 'go');
-  while (!existsSync(go)) sleep(2);
+  const giveUp = Date.now() + 60_000; // never hang a test run: fail instead
+  while (!existsSync(go)) {
+    if (Date.now() > giveUp) throw new Error('lock-child race: no go file after 60 s');
+    sleep(2);
+  }
   const start = Number(readFileSync(go, 'utf8'));
   const held = [];
   const won = [];
@@ -43,7 +47,10 @@ if (mode === 'race') {
     if (h) held.push(h);
   });
   writeFileSync(join(dir, `done.${id}`), '');
-  while (readdirSync(dir).filter((f) => f.startsWith('done.')).length < children) sleep(5);
+  while (readdirSync(dir).filter((f) => f.startsWith('done.')).length < children) {
+    if (Date.now() > giveUp + plan.length * roundMs) throw new Error('lock-child race: other children never finished');
+    sleep(5);
+  }
   process.stdout.write(JSON.stringify({ id, won, startedAt }) + '\n');
 } else if (mode === 'hold') {
   const tokens = args.paths.map((p) => tryClaim(p, { heartbeatMs: args.heartbeatMs ?? 50 })?.owner.token ?? null);
