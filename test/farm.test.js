@@ -21,7 +21,7 @@ before(async () => {
   assert.equal(r.code, 0, r.stderr);
 });
 
-for (const n of [2, 4]) {
+for (const n of [2, 4, 8]) {
   test(`mpiexec -n ${n}: every output byte-identical to the single-rank run, no requeue without progress`, async () => {
     const out = tempDir(`hi-n${n}-`);
     const r = await mpirun(n, [main, 'run', '--preset', 'quick', '--data', data, '--out', out, '--progress=false'], { timeoutS: 180 });

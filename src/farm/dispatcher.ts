@@ -57,7 +57,7 @@ export async function dispatch(pool: WorkerPool, items: readonly WorkItem[], hoo
     failedDatasets: new Map(),
     itemsDone: 0,
   };
-  const queue: Queued[] = items.map((item) => ({ item, next: 0, notBefore: 0 }));
+  const queue = new WorkQueue(items.map((item) => ({ item, next: 0, notBefore: 0 })));
   const inFlight = new Map<number, { q: Queued; node: string | null }>();
   const inFlightNodes = new Set<string>();
   const doneNodes = new Set<string>();
@@ -81,14 +81,13 @@ export async function dispatch(pool: WorkerPool, items: readonly WorkItem[], hoo
 
   const assign = async (worker: number): Promise<boolean> => {
     const now = Date.now();
-    const i = queue.findIndex((q) => {
-      if (q.notBefore > now) return false;
-      const node = predicted(q);
+    let node: string | null = null;
+    const q = queue.take((c) => {
+      if (c.notBefore > now) return false;
+      node = predicted(c);
       return node === null || !inFlightNodes.has(node);
     });
-    if (i < 0) return false;
-    const q = queue.splice(i, 1)[0]!;
-    const node = predicted(q);
+    if (!q) return false;
     if (node) inFlightNodes.add(node);
     inFlight.set(worker, { q, node });
     const task: TaskMsg = { seq_idx: q.item.seq_idx, dataset: q.item.dataset, widths: [...q.item.widths], methods: [...q.item.methods] };
@@ -114,7 +113,7 @@ export async function dispatch(pool: WorkerPool, items: readonly WorkItem[], hoo
       await feed();
       continue;
     }
-    const wake = idle.length > 0 && queue.some((q) => q.notBefore > Date.now());
+    const wake = idle.length > 0 && queue.some((c) => c.notBefore > Date.now());
     const got = await (wake ? Promise.race([pool.next(), sleep(BUSY_RETRY_MS).then(() => null)]) : pool.next());
     if (got === null) {
       await feed();
@@ -135,7 +134,7 @@ export async function dispatch(pool: WorkerPool, items: readonly WorkItem[], hoo
         stats.failedDatasets.set(q.item.dataset, reply.error);
         log.error(`dataset ${q.item.dataset} cannot be loaded, dropping its ${items.filter((x) => x.dataset === q.item.dataset).length} work items: ${reply.error}`);
       }
-      for (let k = queue.length - 1; k >= 0; k--) if (queue[k]!.item.dataset === q.item.dataset) queue.splice(k, 1);
+      queue.removeWhere((c) => c.item.dataset === q.item.dataset);
     } else if (reply.done) {
       await hooks.onItemDone(q.item);
       stats.itemsDone++;
@@ -166,6 +165,42 @@ function account(stats: DispatchStats, item: WorkItem, r: DoneMsg, doneNodes: Se
   if (r.outcome === 'reused') stats.reusedAfterWait++;
   // Nodes before `next` are done too (found on disk, or computed by others).
   for (let b = 0; b < (r.next < 0 ? item.methods.length : r.next); b++) doneNodes.add(nodeId(item, b));
+}
+
+/** FIFO of waiting items: O(1) take from the front (the common case), scans only past blocked items. */
+class WorkQueue {
+  private head = 0;
+  constructor(private items: Queued[]) {}
+  get length(): number {
+    return this.items.length - this.head;
+  }
+  push(q: Queued): void {
+    this.items.push(q);
+  }
+  /** Removes and returns the first item accepted by `ok`. */
+  take(ok: (q: Queued) => boolean): Queued | undefined {
+    for (let i = this.head; i < this.items.length; i++) {
+      const q = this.items[i]!;
+      if (!ok(q)) continue;
+      if (i === this.head) {
+        this.head++;
+        if (this.head > 1024 && this.head * 2 > this.items.length) {
+          this.items = this.items.slice(this.head);
+          this.head = 0;
+        }
+      } else this.items.splice(i, 1);
+      return q;
+    }
+    return undefined;
+  }
+  some(pred: (q: Queued) => boolean): boolean {
+    for (let i = this.head; i < this.items.length; i++) if (pred(this.items[i]!)) return true;
+    return false;
+  }
+  removeWhere(pred: (q: Queued) => boolean): void {
+    this.items = this.items.slice(this.head).filter((q) => !pred(q));
+    this.head = 0;
+  }
 }
 
 function sleep(ms: number): Promise<void> {
