@@ -50,7 +50,7 @@ export function createProgress(enabled: boolean): Progress {
       const now = Date.now();
       if (now - last < 10_000 && p.itemsDone < p.items) return;
       last = now;
-      log.info(`progress: band groups ${p.slotsDone}/${p.slots} (computed ${p.computed}), sequences×datasets ${p.itemsDone}/${p.items}, ETA ${eta(start, p.slotsDone, p.slots)}`);
+      log.info(`progress: band groups ${p.slotsDone}/${p.slots} (computed ${p.computed}, reused ${Math.max(0, p.slotsDone - p.computed)}), sequences×datasets ${p.itemsDone}/${p.items}, ETA ${eta(start, p.slotsDone, p.slots)}`);
     },
     stop: () => undefined,
   };
