@@ -336,3 +336,68 @@ test('takers paused inside the takeover window: still exactly one winner, and a 
   assert.equal(mine.stillOwned(), false);
   assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('.')), []);
 });
+
+test('a taker SIGKILLed inside the takeover window: the owner can still release, a new taker can still take over', async () => {
+  const dir = freshDir();
+  for (const next of ['owner releases', 'new taker']) {
+    const path = join(dir, next === 'new taker' ? 'b.lock' : 'a.lock');
+    const mine = tryClaim(path, { heartbeatMs: 0 });
+    ageFile(path, 3600);
+    const takeoverFile = join(dir, `.${next === 'new taker' ? 'b.lock' : 'a.lock'}.takeover.${mine.owner.token}`);
+    // The taker pauses 400 ms after seeing the lock stale and again after winning the takeover file.
+    const taker = run('try', { path, leaseMs: 5000 }, { HIERIMPUTE_LOCK_TEST_PAUSE_MS: '400' });
+    const t0 = Date.now();
+    while (!statSync(takeoverFile, { throwIfNoEntry: false })) {
+      assert.ok(Date.now() - t0 < 20_000, 'taker never created its takeover file');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    taker.child.kill('SIGKILL');
+    assert.equal((await taker.exited).signal, 'SIGKILL');
+    assert.equal(readOwner(path)?.token, mine.owner.token, 'the taker died before replacing the lock');
+    if (next === 'owner releases') {
+      mine.release();
+      assert.equal(readOwner(path), null);
+    } else {
+      assert.equal(tryClaim(path, { leaseMs: 7_200_000 }), null, 'an hour old is not stale under a 2 h lease');
+      const b = tryClaim(path, { leaseMs: 5000, heartbeatMs: 0 });
+      assert.ok(b, 'dead takeover holder on this host must not block the takeover');
+      mine.release();
+      assert.equal(readOwner(path)?.token, b.owner.token);
+      b.release();
+    }
+    // The killed taker's own temp record (.<name>.<token>.tmp) may stay behind; its takeover file must not.
+    assert.deepEqual(readdirSync(dir).filter((f) => !f.endsWith('.tmp')), [], 'takeover files of the dead taker are cleaned up');
+  }
+});
+
+test('while a live successor holds the takeover right past a dead taker, others are refused and the chain stays', async () => {
+  const dir = freshDir();
+  const path = join(dir, 'c.lock');
+  const mine = tryClaim(path, { heartbeatMs: 0 });
+  ageFile(path, 3600);
+  const first = join(dir, `.c.lock.takeover.${mine.owner.token}`);
+  const waitFor = async (file) => {
+    const t0 = Date.now();
+    while (!statSync(file, { throwIfNoEntry: false })) {
+      assert.ok(Date.now() - t0 < 20_000, `${file} never appeared`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+  const dead = run('try', { path, leaseMs: 5000 }, { HIERIMPUTE_LOCK_TEST_PAUSE_MS: '300' });
+  await waitFor(first);
+  dead.child.kill('SIGKILL');
+  await dead.exited;
+  const deadHolder = readOwner(first).token; // takeover files use the lock file format
+  const successor = run('try', { path, leaseMs: 5000 }, { HIERIMPUTE_LOCK_TEST_PAUSE_MS: '700' });
+  const second = join(dir, `.c.lock.takeover.${deadHolder}`);
+  await waitFor(second); // the successor now holds the right through the chain, and sleeps
+  assert.equal(tryClaim(path, { leaseMs: 5000 }), null, 'a live successor holds the right');
+  assert.ok(statSync(first, { throwIfNoEntry: false }), 'the first takeover file must stay while the lock still carries its token');
+  const res = await successor.exited;
+  const { token } = JSON.parse(res.out);
+  assert.match(token, /^[0-9a-f]{32}$/, 'the successor took the lock over');
+  assert.equal(mine.stillOwned(), false);
+  mine.release();
+  assert.equal(readOwner(path), null, 'the successor released it (try mode releases)');
+  assert.deepEqual(readdirSync(dir).filter((f) => !f.endsWith('.tmp')), []);
+});

@@ -195,12 +195,16 @@ void UnlinkIfPresent(const std::string& path) {
 enum class Succession { Held, Busy, Vanished };
 
 struct SuccessionState {
-  std::string held;                // the takeover file we created
-  std::vector<std::string> chain;  // stale takeover files we succeeded (removed when done)
+  std::string held;                // the takeover file we created (always removed when we are done)
+  std::vector<std::string> chain;  // stale takeover files we walked past
+  // Set once the lock no longer carries the generation's token: the right is then worthless and the
+  // whole chain can go. While the lock still carries it, the chain must stay: removing N(T) while a
+  // live successor holds N(h) further down would let a newcomer win N(T) too (two rights at once).
+  bool generationGone = false;
   ~SuccessionState() {
-    // Best effort on every exit path; a leftover file only names a dead generation.
     if (!held.empty()) unlink(held.c_str());
-    for (const auto& c : chain) unlink(c.c_str());
+    if (generationGone)
+      for (const auto& c : chain) unlink(c.c_str());
   }
 };
 
@@ -458,12 +462,11 @@ bool Claim::Release() {
     }
     OwnerRecord cur;
     struct stat st{};
-    if (ReadRecord(path_, &cur, &st) && cur.token == owner_.token) {
-      UnlinkIfPresent(path_);
-      return true;
-    }
-    lost_.store(true);
-    return false;
+    bool mine = ReadRecord(path_, &cur, &st) && cur.token == owner_.token;
+    if (mine) UnlinkIfPresent(path_);
+    s.generationGone = true;  // removed by us, or already not carrying our token
+    if (!mine) lost_.store(true);
+    return mine;
   }
   lost_.store(true);
   return false;
@@ -497,13 +500,16 @@ std::shared_ptr<Claim> TryClaim(const std::string& path, const ClaimOptions& opt
     OwnerRecord again;
     struct stat st2{};
     if (!ReadRecord(path, &again, &st2)) {
+      s.generationGone = true;  // whatever we do now, the lock no longer carries cur.token
       claimed = LinkExclusive(tmp, path);
     } else if (again.token != cur.token) {
+      s.generationGone = true;
       continue;  // replaced meanwhile: look again
     } else if (!RecordIsStale(again, st2, opts.leaseMs)) {
-      return nullptr;  // its owner refreshed it: alive after all
+      return nullptr;  // its owner refreshed it: alive after all (the chain stays)
     } else {
       UnlinkIfPresent(path);  // safe: only the holder of R(token) removes a lock carrying token
+      s.generationGone = true;
       claimed = LinkExclusive(tmp, path);
     }
   }
