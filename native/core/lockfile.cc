@@ -411,14 +411,16 @@ void Claim::HeartbeatLoop(int64_t heartbeatMs) {
       failed = true;  // transient (EIO, NFS hiccup): try again next beat
     }
     bool mine = have && cur.token == owner_.token;
-    // futimens on our own descriptor: if the lock was replaced between the check and here, this
-    // refreshes our orphaned inode, never the new owner's file.
-    if (!failed && mine && futimens(fd_, nullptr) == 0) beats_.fetch_add(1);
     lk.lock();
-    if (!failed && !mine && !stop_) {
+    if (stop_) break;  // released meanwhile (release() closes fd_ under the same mutex)
+    if (failed) continue;
+    if (!mine) {
       lost_.store(true);
       break;
     }
+    // futimens on our own descriptor: if the lock was replaced since the check, this refreshes our
+    // orphaned inode, never the new owner's file.
+    if (fd_ >= 0 && futimens(fd_, nullptr) == 0) beats_.fetch_add(1);
   }
 }
 
@@ -448,6 +450,12 @@ bool Claim::Release() {
   std::lock_guard<std::mutex> lk(mu_);
   if (released_) return false;
   released_ = true;
+  // Close our descriptor before unlinking: on NFS, unlinking a file this client still has open
+  // leaves a `.nfsXXXX` silly-rename in the folder until the descriptor is closed.
+  if (fd_ >= 0) {
+    close(fd_);
+    fd_ = -1;
+  }
   if (lost_.load()) return false;
   PathParts p = Split(path_);
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
