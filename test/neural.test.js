@@ -9,7 +9,7 @@ import { lstm } from '../dist/impute/methods/lstm.js';
 import { rnn } from '../dist/impute/methods/rnn.js';
 import { parseParams } from '../dist/impute/options.js';
 import { getImputer } from '../dist/impute/registry.js';
-import { liveTensors, loadTf, TfBackendError } from '../dist/tf/backend.js';
+import { liveTensors, loadTf, setDefaultTfBackend, TfBackendError } from '../dist/tf/backend.js';
 import { describeTfBackend } from '../dist/tf/detect.js';
 
 const ctx = { seed: 42, threads: 1 };
@@ -131,6 +131,15 @@ test('backends: cpu and wasm load by name; tensorflow fails loudly when tfjs-nod
     assert.equal((await loadTf('auto')).backend, 'wasm');
   }
   assert.match(describeTfBackend(), /wasm|tensorflow/);
+  // --tf-backend (setDefaultTfBackend) applies to tf_backend=auto; a named option still wins.
+  setDefaultTfBackend('cpu');
+  try {
+    assert.equal((await loadTf('auto')).backend, 'cpu');
+    assert.equal((await loadTf('wasm')).backend, 'wasm');
+  } finally {
+    setDefaultTfBackend('auto');
+  }
+  assert.throws(() => setDefaultTfBackend('gpu'), /--tf-backend: unknown TensorFlow.js backend 'gpu'; valid backends: auto, tensorflow, wasm, cpu/);
   // Same seed on the pure-JS backend: agrees with wasm closely (not bit for bit).
   const w = await gan.impute(data, 150, opts('gan', tiny.gan), ctx);
   const c = await gan.impute(data, 150, opts('gan', { ...tiny.gan, tf_backend: 'cpu' }), ctx);
