@@ -19,6 +19,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   hierimpute::InitKernels(env, exports);
   hierimpute::InitTrees(env, exports);
   hierimpute::InitEngine(env, exports);
+  hierimpute::InitScore(env, exports);
   return exports;
 }
 }  // namespace

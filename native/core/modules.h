@@ -9,4 +9,5 @@ void InitTables(Napi::Env env, Napi::Object exports);   // csv_binding.cc
 void InitKernels(Napi::Env env, Napi::Object exports);  // kernels_binding.cc (knn, mean, median)
 void InitTrees(Napi::Env env, Napi::Object exports);    // trees_binding.cc (ExtraTrees, MICE, XGBoost)
 void InitEngine(Napi::Env env, Napi::Object exports);   // engine_binding.cc (row/band helpers)
+void InitScore(Napi::Env env, Napi::Object exports);    // score_binding.cc (holdout masking, scoring)
 }  // namespace hierimpute

@@ -1,0 +1,145 @@
+// OUT/report.html: one self-contained page (inline CSS, inline SVG, a few lines of inline script
+// for sorting the leaderboard; no network, no external file) with the run's configuration, the
+// leaderboard per dataset, the best sequences, the plots, time per method and computed-vs-reused work.
+import type { RunConfig } from '../engine/config.js';
+import type { RunSummary } from '../engine/outputs.js';
+import type { Sequence } from '../engine/sweep.js';
+import type { BestRow, LeaderboardRow } from '../eval/leaderboard.js';
+import type { RefitResult } from '../eval/refit.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+
+export interface ReportData {
+  config: RunConfig;
+  evaluation: { share: number; seed: number; refitBest: boolean };
+  datasets: { name: string; source: string; hidden: number; failed?: string }[];
+  sequences: readonly Sequence[];
+  summary: RunSummary;
+  leaderboard: readonly LeaderboardRow[];
+  best: readonly BestRow[];
+  refit: Record<string, RefitResult>;
+  plots: { title: string; svg: string }[];
+}
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+const fmt = (x: number, digits = 4): string => (Number.isFinite(x) ? x.toPrecision(digits) : '–');
+
+/** An SVG ready to inline: no XML prolog, and its ids prefixed so several SVGs on one page never clash. */
+export function inlineSvg(svg: string, prefix: string): string {
+  return svg
+    .replace(/^<\?xml[^>]*>\s*/, '')
+    .replace(/\bid="([^"]+)"/g, `id="${prefix}-$1"`)
+    .replace(/url\(#([^)]+)\)/g, `url(#${prefix}-$1)`)
+    .replace(/href="#([^"]+)"/g, `href="#${prefix}-$1"`);
+}
+
+function table(header: string[], rows: string[][], attrs = ''): string {
+  const th = header.map((h) => `<th>${h}</th>`).join('');
+  const body = rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('\n');
+  return `<table${attrs}><thead><tr>${th}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+const CSS = `
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1100px;padding:0 16px;color:#222}
+h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ddd}h3{font-size:15px}
+table{border-collapse:collapse;margin:8px 0;font-size:13px}th,td{border:1px solid #ddd;padding:3px 8px;text-align:right}
+th{background:#f4f4f4;cursor:pointer}td:nth-child(-n+3){text-align:left}tr.best td{background:#e8f6e8;font-weight:600}
+pre{background:#f7f7f7;padding:8px;overflow:auto;font-size:12px}.plots{display:flex;flex-wrap:wrap;gap:16px}
+figure{margin:0;border:1px solid #eee;padding:8px}figcaption{font-size:12px;color:#555}.note{color:#555;font-size:13px}
+`;
+
+// Click a header to sort its table; marks the page as rendered (data-rendered, counts) for checks.
+const SCRIPT = `
+for (const t of document.querySelectorAll('table.sortable')) {
+  t.querySelectorAll('th').forEach((th, i) => th.addEventListener('click', () => {
+    const rows = [...t.tBodies[0].rows];
+    const key = (r) => { const s = r.cells[i].textContent; const n = Number(s); return s !== '' && !Number.isNaN(n) ? n : s; };
+    const dir = th.dataset.dir === 'asc' ? -1 : 1; th.dataset.dir = dir === 1 ? 'asc' : 'desc';
+    rows.sort((a, b) => { const x = key(a), y = key(b); return (x < y ? -1 : x > y ? 1 : 0) * dir; });
+    rows.forEach((r) => t.tBodies[0].appendChild(r));
+  }));
+}
+const shown = [...document.querySelectorAll('figure svg')].filter((s) => s.getBoundingClientRect().width > 0).length;
+document.body.dataset.rendered = 'yes';
+document.body.dataset.svgsRendered = String(shown);
+document.body.dataset.leaderboardRows = String(document.querySelectorAll('table.leaderboard tbody tr').length);
+`;
+
+export function renderReport(d: ReportData): string {
+  const nb = d.config.bands.length;
+  const s = d.summary;
+  const parts: string[] = [];
+  parts.push(`<h1>hierimpute sweep report</h1>`);
+  parts.push(
+    `<p class="note">${d.sequences.length} sequences × ${d.datasets.length} datasets, ${nb} bands, ${s.ranks} rank(s), sweep wall time ${fmt(s.wall_s, 3)} s. ` +
+      `Scores are on ${escapeHtml(String(d.evaluation.share))} of each column's observed cells, hidden before imputing (holdout seed ${d.evaluation.seed}). ` +
+      `nRMSE = per column RMSE / sd of the column's observed values in the unmasked input, averaged over columns with hidden cells; ` +
+      `band columns use the band of the row in the masked table. Lower is better.</p>`,
+  );
+
+  parts.push(`<h2>Best sequence per dataset</h2>`);
+  parts.push(
+    table(
+      ['dataset', 'best sequence', 'methods (band 0 → last)', 'nRMSE', 'RMSE', 'hidden cells', 'refit table'],
+      d.best.map(({ row, refit }) => [escapeHtml(row.dataset), escapeHtml(row.label), escapeHtml(row.methods.join(' → ')), fmt(row.nrmse), fmt(row.rmse), String(row.cells), refit ? `<code>${escapeHtml(refit)}</code>` : '–']),
+      ' class="best-sequences"',
+    ),
+  );
+
+  parts.push(`<h2>Leaderboard</h2>`);
+  for (const ds of d.datasets) {
+    const rows = d.leaderboard.filter((r) => r.dataset === ds.name);
+    parts.push(`<h3>${escapeHtml(ds.name)}</h3>`);
+    if (ds.failed) {
+      parts.push(`<p class="note">failed: ${escapeHtml(ds.failed)}</p>`);
+      continue;
+    }
+    const header = ['rank', 'sequence', 'label', 'nRMSE', 'RMSE', ...Array.from({ length: nb }, (_, b) => `band ${b}`)];
+    const body = rows.map((r) => [String(r.rank), String(r.sequence), escapeHtml(r.label), fmt(r.nrmse), fmt(r.rmse), ...r.bandNrmse.map((v) => fmt(v, 3))]);
+    parts.push(table(header, body, ` class="leaderboard sortable" data-dataset="${escapeHtml(ds.name)}"`).replace('<tr><td>1</td>', '<tr class="best"><td>1</td>'));
+  }
+
+  parts.push(`<h2>Plots</h2><div class="plots">`);
+  d.plots.forEach((p, i) => parts.push(`<figure>${inlineSvg(p.svg, `p${i}`)}<figcaption>${escapeHtml(p.title)}</figcaption></figure>`));
+  parts.push(`</div>`);
+
+  parts.push(`<h2>Work</h2>`);
+  parts.push(
+    table(
+      ['band groups computed', 'reused', 'empty', 'requeues without progress', 'cells filled with a global mean'],
+      [[String(s.groups_computed), String(s.groups_reused), String(s.groups_empty), String(s.requeues_without_progress), String(s.mean_filled_cells)]],
+      ' class="work"',
+    ),
+  );
+  parts.push(table(['method', 'seconds (sum over computed groups)'], Object.entries(s.seconds_per_method).map(([m, t]) => [escapeHtml(m), fmt(t, 3)]), ' class="time-per-method"'));
+  const refits = Object.entries(d.refit);
+  if (refits.length) {
+    parts.push(`<h3>Refit of the best sequences on the unmasked tables</h3>`);
+    parts.push(table(['dataset', 'table', 'groups computed', 'reused', 'seconds'], refits.map(([n, r]) => [escapeHtml(n), `<code>${escapeHtml(r.table)}</code>`, String(r.computed), String(r.reused), fmt(r.seconds, 3)])));
+  }
+
+  parts.push(`<h2>Configuration</h2>`);
+  parts.push(
+    table(
+      ['dataset', 'input', 'hidden cells'],
+      d.datasets.map((x) => [escapeHtml(x.name), `<code>${escapeHtml(x.source)}</code>`, String(x.hidden)]),
+      ' class="datasets"',
+    ),
+  );
+  parts.push(`<pre>${escapeHtml(JSON.stringify({ ...d.config, evaluation: d.evaluation }, null, 2))}</pre>`);
+
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>hierimpute report</title><style>${CSS}</style></head>
+<body>
+${parts.join('\n')}
+<script>${SCRIPT}</script>
+</body></html>
+`;
+}
+
+export async function writeReport(path: string, data: ReportData): Promise<void> {
+  await writeFileAtomic(path, renderReport(data));
+}
