@@ -12,6 +12,7 @@ import { expandSweep } from '../engine/sweep.js';
 import { log } from '../log/logger.js';
 import type { Communicator } from '../mpi/world.js';
 import { discoverDatasets } from '../tables/datasets.js';
+import { finishEvaluation, maskedPaths, prepareEvaluation, type EvaluateOptions } from '../eval/evaluate.js';
 import { dispatch, type DispatchStats, type WorkItem } from './dispatcher.js';
 import { LocalPool, MpiPool, workerLoop } from './pool.js';
 import { TaskRunner } from './task-runner.js';
@@ -23,6 +24,8 @@ export interface RunOptions {
   /** Kernel threads per rank (1 = single-threaded; 0 = all cores). */
   threads: number;
   progress?: boolean;
+  /** --evaluate: hold out cells, sweep the masked tables, score (src/eval/evaluate.ts). */
+  evaluate?: EvaluateOptions;
 }
 
 /** Checks the data folder before anything is written; throws a clear error. */
@@ -40,7 +43,8 @@ export async function runSweep(world: Communicator, opts: RunOptions): Promise<n
   const sequences = expandSweep(config);
   const edges = bandEdges(config.bands.map((b) => b.width));
   const store = new DiskStore(outDir, { rank: world.rank });
-  const paths = new Map(datasets.map((d) => [d.name, d.path]));
+  // --evaluate: every rank reads the masked tables rank 0 writes before dispatching any task.
+  const paths = opts.evaluate ? maskedPaths(outDir, datasets) : new Map(datasets.map((d) => [d.name, d.path]));
   const runner = new TaskRunner({ config, edges, paths, store, threads: opts.threads });
 
   if (world.size > 1 && world.rank > 0) {
@@ -48,6 +52,7 @@ export async function runSweep(world: Communicator, opts: RunOptions): Promise<n
     return 0;
   }
   log.info(`sweep: ${sequences.length} sequences × ${datasets.length} datasets, ${config.bands.length} bands, ${world.size} rank(s) -> ${outDir}`);
+  const prepared = opts.evaluate ? await prepareEvaluation(outDir, datasets, opts.evaluate, opts.threads) : undefined;
   await writeSweepIndex(outDir, sequences, datasets.map((d) => d.name), config);
   const items: WorkItem[] = sequences.flatMap((s) =>
     datasets.map((d) => ({ seq_idx: s.id, dataset: d.name, widths: config.bands.map((b) => b.width), methods: [...s.methods] })),
@@ -72,6 +77,9 @@ export async function runSweep(world: Communicator, opts: RunOptions): Promise<n
     `done in ${summary.wall_s.toFixed(1)} s: ${summary.groups_computed} band groups computed, ${summary.groups_reused} reused, ` +
       `${summary.groups_empty} empty; outputs in ${outDir}/sequences, summary ${outDir}/run-summary.json, plots ${outDir}/plots`,
   );
+  if (opts.evaluate && prepared) {
+    await finishEvaluation({ outDir, datasets, sequences, config, edges, summary, store, threads: opts.threads, opts: opts.evaluate, prepared });
+  }
   if (stats.failedDatasets.size) {
     for (const [name, err] of stats.failedDatasets) log.error(`dataset ${name} failed: ${err}`);
     log.error(`${stats.failedDatasets.size} dataset(s) could not be processed: ${[...stats.failedDatasets.keys()].join(', ')}`);
