@@ -9,6 +9,7 @@
 //   seed        --seed        HIERIMPUTE_SEED         "seed"        0
 //   threads     --threads     HIERIMPUTE_THREADS      -             1 (0 = all cores)
 //   log level   --log-level   HIERIMPUTE_LOG_LEVEL    -             info
+// Evaluation (flags only): --evaluate, --holdout (0.1), --holdout-seed (the run seed), --refit-best.
 import { join } from 'node:path';
 
 import type { Argv, CommandModule } from 'yargs';
@@ -16,6 +17,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { presetConfig, PRESETS, readConfigFile, type RunConfig } from '../../engine/config.js';
 import { expandSweep, prefixNodeCount } from '../../engine/sweep.js';
 import { runSweep, checkDataDir } from '../../farm/run.js';
+import { checkHoldoutOptions, type EvaluateOptions } from '../../eval/index.js';
 import { configureLogging, LOG_LEVELS, type LogLevel } from '../../log/logger.js';
 import { withWorld } from '../lifecycle.js';
 
@@ -50,6 +52,23 @@ interface RunArgs extends ConfigArgs {
   threads?: number;
   'log-level'?: LogLevel;
   progress: boolean;
+  evaluate: boolean;
+  holdout?: number;
+  'holdout-seed'?: number;
+  'refit-best': boolean;
+}
+
+/** The --evaluate options, or undefined; evaluation flags without --evaluate are an error. */
+export function evaluateOptions(argv: Pick<RunArgs, 'evaluate' | 'holdout' | 'holdout-seed' | 'refit-best'>, config: RunConfig): EvaluateOptions | undefined {
+  if (!argv.evaluate) {
+    const stray = (['holdout', 'holdout-seed'] as const).filter((k) => argv[k] !== undefined).map((k) => `--${k}`);
+    if (argv['refit-best']) stray.push('--refit-best');
+    if (stray.length) throw new Error(`${stray.join(', ')} only apply with --evaluate (add --evaluate, or drop ${stray.length > 1 ? 'them' : 'it'})`);
+    return undefined;
+  }
+  const opts = { share: argv.holdout ?? 0.1, seed: argv['holdout-seed'] ?? config.seed, refitBest: argv['refit-best'] };
+  checkHoldoutOptions(opts);
+  return opts;
 }
 
 export const runCommand: CommandModule<object, RunArgs> = {
@@ -63,9 +82,15 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('threads', { type: 'number', describe: 'kernel threads per rank (default 1); 0 = all cores (for single-rank runs; results never depend on it)' })
       .option('log-level', { type: 'string', choices: LOG_LEVELS, describe: 'console/log verbosity (default info)' })
       .option('progress', { type: 'boolean', default: true, describe: 'progress bar on a terminal (log lines otherwise)' })
+      .option('evaluate', { type: 'boolean', default: false, describe: 'hide a share of the observed cells first (OUT/holdout/), sweep the masked tables, score every sequence: OUT/leaderboard.csv, OUT/best_sequences.csv, OUT/report.html' })
+      .option('holdout', { type: 'number', describe: 'with --evaluate: share of each column\'s observed cells to hide, in (0, 1) (default 0.1; a column always keeps 2 observed cells)' })
+      .option('holdout-seed', { type: 'number', describe: 'with --evaluate: seed of the holdout mask (default: the run seed)' })
+      .option('refit-best', { type: 'boolean', default: false, describe: 'with --evaluate: impute each unmasked table with its best sequence -> OUT/best/<dataset>.csv' })
       .epilogue(
         `${PRECEDENCE_HELP}\n\nOutputs: OUT/sequences/seq_<id>_<methods>/<dataset>.csv (+ .methods.csv, .bands.svg, methods_manifest.json),\n` +
-          'OUT/imputation_sequence_index.csv, OUT/sequence_description.txt, OUT/run-summary.json, OUT/plots/*.svg, OUT/logs/.\n\n' +
+          'OUT/imputation_sequence_index.csv, OUT/sequence_description.txt, OUT/run-summary.json, OUT/plots/*.svg, OUT/logs/.\n' +
+          'With --evaluate: OUT/holdout/<dataset>.mask.csv (row,col,value, 0-based), OUT/holdout/masked/, OUT/leaderboard.csv, OUT/best_sequences.csv,\n' +
+          'OUT/plots/leaderboard_<dataset>.svg, OUT/plots/method_band_nrmse.svg, OUT/report.html, OUT/evaluation.json (+ OUT/best/ with --refit-best).\n\n' +
           'Examples:\n  hierimpute run --preset quick --data examples/data --out out\n  mpiexec -n 64 node dist/main.js run --config sweep.yaml --data tables/ --out results/',
       ) as unknown as Argv<RunArgs>,
   handler: async (argv) => {
@@ -74,9 +99,10 @@ export const runCommand: CommandModule<object, RunArgs> = {
     await withWorld({ logLevel }, async (world) => {
       const config = resolveConfig(argv);
       if (!Number.isInteger(threads) || threads < 0) throw new Error(`--threads must be an integer >= 0 (got ${threads})`);
+      const evaluate = evaluateOptions(argv, config);
       checkDataDir(argv.data);
       configureLogging({ rank: world.rank, dir: join(argv.out, 'logs'), level: logLevel });
-      return runSweep(world, { config, dataDir: argv.data, outDir: argv.out, threads, progress: argv.progress });
+      return runSweep(world, { config, dataDir: argv.data, outDir: argv.out, threads, progress: argv.progress, evaluate });
     });
   },
 };
