@@ -484,6 +484,12 @@ std::shared_ptr<Claim> TryClaim(const std::string& path, const ClaimOptions& opt
   if (opts.leaseMs <= 0) throw LockError("hierimpute lock: option leaseMs must be > 0");
   PathParts p = Split(path);
   OwnerRecord me = MakeOwnRecord(opts.jobId, opts.rank);
+  {
+    // Fast refusal (no temp file, no fsync) when a live owner holds it; link() below decides the rest.
+    OwnerRecord cur;
+    struct stat st{};
+    if (ReadRecord(path, &cur, &st) && !RecordIsStale(cur, st, opts.leaseMs)) return nullptr;
+  }
   TempFile tmp;
   WriteTemp(p, SerializeRecord(me), &tmp);
 
