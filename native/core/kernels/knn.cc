@@ -1,7 +1,8 @@
 // Exact KNN imputation (scikit-learn KNNImputer semantics, see knn.h).
 //
 // Layout: the fit rows are copied once into blocks of B rows, complete rows first (so most blocks
-// need no missing-value masks), each block feature-major in double with NaN for missing cells.
+// need no missing-value masks), each block feature-major in double; blocks holding missing cells
+// also get a presence array (1 / 0) and store 0 for the missing values.
 // Work unit: a group of kReceiversPerUnit receivers. For each fit block (kept hot in cache), each
 // receiver of the group computes its scaled squared distances q = p / c * S to the block's rows
 // with a register-tiled SIMD loop over the receiver's observed columns only, then offers the rows
@@ -73,13 +74,15 @@ void SumSquaresComplete(const double* blk, std::size_t B, const std::uint32_t* o
   }
 }
 
-// Same with missing cells (NaN): terms with a NaN are dropped and C[r] counts the kept terms.
-// Dropping adds +0.0, so rows without NaN get bit-identical sums to SumSquaresComplete.
+// Same for a block with missing cells, stored as value 0 with presence 0 (else 1): each term is
+// multiplied by the presence (1 * t == t exactly, 0 * t == +0.0 since t is finite), and C[r] sums the
+// presences, i.e. counts the shared columns. Rows without missing cells get sums bit-identical to
+// SumSquaresComplete.
 // hit[tile] = some row of the tile has S * p <= bound * C (rows with C = 0 always qualify).
 HIERIMPUTE_MULTIVERSION
-void SumSquaresMasked(const double* blk, std::size_t B, const std::uint32_t* obs, std::size_t nObs,
-                      const double* x, double p, double bound, double* S, double* C, std::uint8_t* hit) {
-  const v4d one = {1, 1, 1, 1};
+void SumSquaresMasked(const double* blk, const double* present, std::size_t B, const std::uint32_t* obs,
+                      std::size_t nObs, const double* x, double p, double bound, double* S, double* C,
+                      std::uint8_t* hit) {
   const v4d pv = {p, p, p, p}, bv = {bound, bound, bound, bound};
   for (std::size_t rb = 0; rb < B; rb += kTile) {
     v4d a0 = {0, 0, 0, 0}, a1 = a0, a2 = a0, a3 = a0;
@@ -89,25 +92,25 @@ void SumSquaresMasked(const double* blk, std::size_t B, const std::uint32_t* obs
       const double xf = x[f];
       const v4d xv = {xf, xf, xf, xf};
       const double* v = blk + f * B + rb;
-      v4d y0, y1, y2, y3;
+      const double* m = present + f * B + rb;
+      v4d y0, y1, y2, y3, m0, m1, m2, m3;
       HI_LOAD(y0, v);
       HI_LOAD(y1, v + 4);
       HI_LOAD(y2, v + 8);
       HI_LOAD(y3, v + 12);
-      v4d d0 = xv - y0, d1 = xv - y1, d2 = xv - y2, d3 = xv - y3;
-      d0 *= d0;
-      d1 *= d1;
-      d2 *= d2;
-      d3 *= d3;
-      const v4l m0 = (v4l)(d0 == d0), m1 = (v4l)(d1 == d1), m2 = (v4l)(d2 == d2), m3 = (v4l)(d3 == d3);
-      a0 += (v4d)((v4l)d0 & m0);
-      a1 += (v4d)((v4l)d1 & m1);
-      a2 += (v4d)((v4l)d2 & m2);
-      a3 += (v4d)((v4l)d3 & m3);
-      c0 += (v4d)((v4l)one & m0);
-      c1 += (v4d)((v4l)one & m1);
-      c2 += (v4d)((v4l)one & m2);
-      c3 += (v4d)((v4l)one & m3);
+      HI_LOAD(m0, m);
+      HI_LOAD(m1, m + 4);
+      HI_LOAD(m2, m + 8);
+      HI_LOAD(m3, m + 12);
+      const v4d d0 = xv - y0, d1 = xv - y1, d2 = xv - y2, d3 = xv - y3;
+      a0 += (d0 * d0) * m0;
+      a1 += (d1 * d1) * m1;
+      a2 += (d2 * d2) * m2;
+      a3 += (d3 * d3) * m3;
+      c0 += m0;
+      c1 += m1;
+      c2 += m2;
+      c3 += m3;
     }
     HI_STORE(S + rb, a0);
     HI_STORE(S + rb + 4, a1);
@@ -126,11 +129,14 @@ void SumSquaresMasked(const double* blk, std::size_t B, const std::uint32_t* obs
 /** The fit rows in blocks of B rows, complete rows first, each block feature-major. */
 struct FitBlocks {
   std::size_t p = 0, B = 0, nBlocks = 0;
-  std::vector<double> vals;              // nBlocks * p * B; NaN = missing; padding 0 / NaN
+  std::vector<double> vals;              // nBlocks * p * B; missing and padding cells hold 0
+  std::vector<double> present;           // p * B per block with missing cells: 1 observed, 0 not
+  std::vector<std::size_t> presentAt;    // offset of a block's presence values in `present`
   std::vector<std::uint32_t> row;        // nBlocks * B: original fit row of each slot
   std::vector<std::size_t> rowsIn;       // rows used in each block (B except maybe the last ones)
   std::vector<std::uint8_t> complete;    // block holds no missing cell
   const double* Block(std::size_t b) const { return vals.data() + b * p * B; }
+  const double* Present(std::size_t b) const { return present.data() + presentAt[b]; }
 };
 
 std::size_t ChooseBlockRows(std::size_t p) {
@@ -174,18 +180,28 @@ FitBlocks BuildFitBlocks(const ColumnsView& fit, int threads) {
   fb.row.assign(fb.nBlocks * B, std::numeric_limits<std::uint32_t>::max());
   fb.rowsIn.assign(fb.nBlocks, 0);
   fb.complete.assign(fb.nBlocks, 0);
+  fb.presentAt.assign(fb.nBlocks, 0);
+  std::size_t masked = 0;
+  for (std::size_t b = 0; b < fb.nBlocks; ++b) {
+    fb.complete[b] = std::min(n, (b + 1) * B) <= nComplete ? 1 : 0;
+    if (!fb.complete[b]) fb.presentAt[b] = (masked++) * p * B;
+  }
+  fb.present.assign(masked * p * B, 0.0);  // padding rows: present 0, so no shared column
   ParallelFor(fb.nBlocks, threads, [&](std::size_t b, int) {
     const std::size_t lo = b * B, hi = std::min(n, lo + B);
     fb.rowsIn[b] = hi - lo;
-    fb.complete[b] = hi <= nComplete ? 1 : 0;
     for (std::size_t s = lo; s < hi; ++s) fb.row[s] = order[s];
     double* blk = fb.vals.data() + b * p * B;
+    double* pres = fb.complete[b] ? nullptr : fb.present.data() + fb.presentAt[b];
     for (std::size_t f = 0; f < p; ++f) {
       const float* col = fit.columns[f];
       double* dst = blk + f * B;
-      for (std::size_t s = lo; s < hi; ++s) dst[s - lo] = static_cast<double>(col[order[s]]);
-      if (!fb.complete[b])
-        for (std::size_t s = hi; s < lo + B; ++s) dst[s - lo] = kNaN;  // padding: no shared column
+      for (std::size_t s = lo; s < hi; ++s) {
+        const float v = col[order[s]];
+        const bool observed = !std::isnan(v);
+        dst[s - lo] = observed ? static_cast<double>(v) : 0.0;
+        if (pres) pres[f * B + (s - lo)] = observed ? 1.0 : 0.0;
+      }
     }
   });
   return fb;
@@ -402,7 +418,9 @@ ImputeStats KnnImpute(const ColumnsView& fit, const ColumnsView& target, const O
             }
           }
         } else {
-          SumSquaresMasked(blk, B, obs, nObs, xr, pd, open ? kInf : maxWorst * margin, w.S.data(), w.C.data(), hit);
+          const double* present = fb.Present(b);
+          SumSquaresMasked(blk, present, B, obs, nObs, xr, pd, open ? kInf : maxWorst * margin, w.S.data(), w.C.data(),
+                           hit);
           for (std::size_t tile = 0; tile < tiles; ++tile) {
             if (!open && !hit[tile]) continue;
             for (std::size_t i = tile * kTile, end = std::min(m, i + kTile); i < end; ++i) {
@@ -410,7 +428,7 @@ ImputeStats KnnImpute(const ColumnsView& fit, const ColumnsView& target, const O
               for (std::uint32_t si = rec.selBegin; si < rec.selEnd; ++si) {
                 Selection& s = w.sels[si];
                 // NaN-distance rows are always offered (they are used when fewer than k are finite)
-                if (!(qi > s.worst) && !std::isnan(blk[static_cast<std::size_t>(s.col) * B + i])) s.Offer(qi, rows[i]);
+                if (!(qi > s.worst) && present[static_cast<std::size_t>(s.col) * B + i] != 0.0) s.Offer(qi, rows[i]);
               }
             }
           }
