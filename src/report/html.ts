@@ -74,7 +74,7 @@ export function renderReport(d: ReportData): string {
   parts.push(`<h1>hierimpute sweep report</h1>`);
   parts.push(
     `<p class="note">${d.sequences.length} sequences × ${d.datasets.length} datasets, ${nb} bands, ${s.ranks} rank(s), sweep wall time ${fmt(s.wall_s, 3)} s. ` +
-      `Scores are on ${escapeHtml(String(d.evaluation.share))} of each column's observed cells, hidden before imputing (holdout seed ${d.evaluation.seed}). ` +
+      `Scores are on ${escapeHtml(String(Math.round(d.evaluation.share * 1e4) / 100))} % of each column's observed cells, hidden before imputing (holdout seed ${d.evaluation.seed}). ` +
       `nRMSE = per column RMSE / sd of the column's observed values in the unmasked input, averaged over columns with hidden cells; ` +
       `band columns use the band of the row in the masked table. Lower is better.</p>`,
   );

@@ -63,7 +63,7 @@ export function evaluateOptions(argv: Pick<RunArgs, 'evaluate' | 'holdout' | 'ho
   if (!argv.evaluate) {
     const stray = (['holdout', 'holdout-seed'] as const).filter((k) => argv[k] !== undefined).map((k) => `--${k}`);
     if (argv['refit-best']) stray.push('--refit-best');
-    if (stray.length) throw new Error(`${stray.join(', ')} only apply with --evaluate (add --evaluate, or drop ${stray.length > 1 ? 'them' : 'it'})`);
+    if (stray.length) throw new Error(`${stray.join(', ')} only appl${stray.length > 1 ? 'y' : 'ies'} with --evaluate (add --evaluate, or drop ${stray.length > 1 ? 'them' : 'it'})`);
     return undefined;
   }
   const opts = { share: argv.holdout ?? 0.1, seed: argv['holdout-seed'] ?? config.seed, refitBest: argv['refit-best'] };
