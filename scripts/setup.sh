@@ -20,6 +20,13 @@ fi
 if [ -z "${XGBOOST_ROOT:-}" ] && [ ! -f /usr/include/xgboost/c_api.h ]; then
   missing+=(libxgboost-dev)
 fi
+# Headless browser for test/report-browser.test.js (renders OUT/report.html). Debian's chromium,
+# about 350 MB installed with its libraries; HIERIMPUTE_SKIP_BROWSER=1 skips both it and that test.
+if [ "${HIERIMPUTE_SKIP_BROWSER:-0}" != "1" ] && [ -z "${HIERIMPUTE_CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1 \
+  && ! command -v chromium-browser >/dev/null 2>&1; then
+  say "chromium is missing: it is needed by test/report-browser.test.js (HIERIMPUTE_SKIP_BROWSER=1 skips the test and this install)"
+  missing+=(chromium)
+fi
 
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "${HIERIMPUTE_SKIP_APT:-0}" = "1" ]; then
