@@ -5,7 +5,8 @@ import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, unli
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 
 import { isStale, readOwner, tryClaim } from '../dist/locks/index.js';
 
@@ -400,4 +401,26 @@ test('while a live successor holds the takeover right past a dead taker, others 
   mine.release();
   assert.equal(readOwner(path), null, 'the successor released it (try mode releases)');
   assert.deepEqual(readdirSync(dir).filter((f) => !f.endsWith('.tmp')), []);
+});
+
+test('a worker thread that ends without release() stops its heartbeat (environment teardown)', async () => {
+  const dir = freshDir();
+  const path = join(dir, 'worker.lock');
+  const url = pathToFileURL(fileURLToPath(new URL('../dist/locks/index.js', import.meta.url))).href;
+  const w = new Worker(
+    `import(${JSON.stringify(url)}).then((L) => {
+       const h = L.tryClaim(${JSON.stringify(path)}, { leaseMs: 60000, heartbeatMs: 20 });
+       const t0 = Date.now(); while (Date.now() - t0 < 150); // let it beat
+       require('node:worker_threads').parentPort.postMessage({ token: h.owner.token, beats: h.heartbeats() });
+       globalThis.keep = h; // still referenced when the worker ends: teardown (finalizer + cleanup hook) must stop it
+     });`,
+    { eval: true },
+  );
+  const [msg] = await Promise.all([new Promise((r) => w.once('message', r)), new Promise((r) => w.once('exit', r))]);
+  assert.ok(msg.beats >= 2, `worker heartbeat ran: ${msg.beats}`);
+  assert.equal(readOwner(path)?.token, msg.token);
+  sleepSync(60); // a beat already in flight may land
+  const m1 = statSync(path).mtimeMs;
+  sleepSync(200);
+  assert.equal(statSync(path).mtimeMs, m1, 'heartbeat must stop when the worker environment is torn down');
 });
