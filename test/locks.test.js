@@ -130,23 +130,23 @@ test('options and filesystem errors name the input at fault', () => {
 test('heartbeat refreshes the mtime from a native thread while the JS thread is blocked', () => {
   const dir = freshDir();
   const path = join(dir, 'hb.lock');
-  const h = tryClaim(path, { leaseMs: 600, heartbeatMs: 40 });
+  const h = tryClaim(path, { leaseMs: 500, heartbeatMs: 25 });
   assert.ok(h);
   const m0 = statSync(path).mtimeMs;
   const t0 = Date.now();
-  while (Date.now() - t0 < 400); // busy JS thread
-  assert.ok(statSync(path).mtimeMs > m0 + 200, 'mtime must advance during the busy loop');
+  while (Date.now() - t0 < 300); // busy JS thread
+  assert.ok(statSync(path).mtimeMs > m0 + 150, 'mtime must advance during the busy loop');
   assert.ok(h.heartbeats() >= 4, `heartbeats: ${h.heartbeats()}`);
-  // JS thread blocked in execFileSync for ~1 s (> lease): a child that looks after 900 ms sees it fresh.
-  const seen = JSON.parse(execFileSync(process.execPath, [CHILD, 'try', JSON.stringify({ path, leaseMs: 600, sleepMs: 900 })], { encoding: 'utf8' }));
+  // JS thread blocked in execFileSync for > the lease: a child that looks after 700 ms sees it fresh.
+  const seen = JSON.parse(execFileSync(process.execPath, [CHILD, 'try', JSON.stringify({ path, leaseMs: 500, sleepMs: 700 })], { encoding: 'utf8' }));
   assert.deepEqual(seen, { token: null, stale: false });
   assert.equal(h.stillOwned(), true);
   h.release();
 
   // Control: without a heartbeat the same child takes the claim over.
-  const q = tryClaim(path, { leaseMs: 600, heartbeatMs: 0 });
+  const q = tryClaim(path, { leaseMs: 500, heartbeatMs: 0 });
   assert.ok(q);
-  const took = JSON.parse(execFileSync(process.execPath, [CHILD, 'try', JSON.stringify({ path, leaseMs: 600, sleepMs: 900 })], { encoding: 'utf8' }));
+  const took = JSON.parse(execFileSync(process.execPath, [CHILD, 'try', JSON.stringify({ path, leaseMs: 500, sleepMs: 700 })], { encoding: 'utf8' }));
   assert.equal(took.stale, true);
   assert.match(took.token, /^[0-9a-f]{32}$/);
   assert.equal(q.stillOwned(), false);
@@ -208,11 +208,11 @@ test('the process exits promptly with a running heartbeat (process.exit and an e
 test('readers never see a half-written lock file', async () => {
   const dir = freshDir();
   const path = join(dir, 'rw.lock');
-  const reader = run('reader', { path, ms: 1500 });
+  const reader = run('reader', { path, ms: 1000 });
   await reader.line('ready');
   const t0 = Date.now();
   let cycles = 0;
-  while (Date.now() - t0 < 1000) {
+  while (Date.now() - t0 < 700) {
     const h = tryClaim(path, { heartbeatMs: 0 });
     assert.ok(h);
     h.release();
@@ -297,7 +297,7 @@ test('racing processes: exactly one winner per round, fresh and stale; never a w
 
 test('takers paused inside the takeover window: still exactly one winner, and a concurrent release removes nothing of theirs', async () => {
   const CHILDREN = 8;
-  const PAUSE = 150; // HIERIMPUTE_LOCK_TEST_PAUSE_MS: after seeing the lock stale, and again after winning the succession right
+  const PAUSE = 100; // HIERIMPUTE_LOCK_TEST_PAUSE_MS: after seeing the lock stale, and again after winning the succession right
   const dir = freshDir();
   const leasePath = join(dir, 'lease.lock');
   const mine = tryClaim(leasePath, { heartbeatMs: 0 });
@@ -384,12 +384,12 @@ test('while a live successor holds the takeover right past a dead taker, others 
       await new Promise((r) => setTimeout(r, 5));
     }
   };
-  const dead = run('try', { path, leaseMs: 5000 }, { HIERIMPUTE_LOCK_TEST_PAUSE_MS: '300' });
+  const dead = run('try', { path, leaseMs: 5000 }, { HIERIMPUTE_LOCK_TEST_PAUSE_MS: '200' });
   await waitFor(first);
   dead.child.kill('SIGKILL');
   await dead.exited;
   const deadHolder = readOwner(first).token; // takeover files use the lock file format
-  const successor = run('try', { path, leaseMs: 5000 }, { HIERIMPUTE_LOCK_TEST_PAUSE_MS: '700' });
+  const successor = run('try', { path, leaseMs: 5000 }, { HIERIMPUTE_LOCK_TEST_PAUSE_MS: '500' });
   const second = join(dir, `.c.lock.takeover.${deadHolder}`);
   await waitFor(second); // the successor now holds the right through the chain, and sleeps
   assert.equal(tryClaim(path, { leaseMs: 5000 }), null, 'a live successor holds the right');
