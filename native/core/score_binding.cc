@@ -72,6 +72,13 @@ uint64_t ColumnStreamSeed(uint64_t seed, uint64_t column) {
   return g.next();
 }
 
+template <typename T>
+T Typed(const Napi::Value& v, napi_typedarray_type type, const char* what) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type)
+    throw Napi::TypeError::New(v.Env(), std::string("scoreCells: ") + what + " has the wrong type");
+  return v.As<T>();
+}
+
 uint32_t U32(const Napi::Value& v, const char* what) {
   if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a number");
   double d = v.As<Napi::Number>().DoubleValue();
@@ -148,10 +155,10 @@ Napi::Value ScoreCells(const Napi::CallbackInfo& info) {
   size_t n = 0;
   auto cols = Columns(info[0], &n, "scoreCells");
   const size_t k = cols.size();
-  auto rows = info[1].As<Napi::Int32Array>();
-  auto cidx = info[2].As<Napi::Int32Array>();
-  auto vals = info[3].As<Napi::Float32Array>();
-  auto band = info[4].As<Napi::Int32Array>();
+  auto rows = Typed<Napi::Int32Array>(info[1], napi_int32_array, "rows (Int32Array)");
+  auto cidx = Typed<Napi::Int32Array>(info[2], napi_int32_array, "cols (Int32Array)");
+  auto vals = Typed<Napi::Float32Array>(info[3], napi_float32_array, "values (Float32Array)");
+  auto band = Typed<Napi::Int32Array>(info[4], napi_int32_array, "rowBand (Int32Array)");
   const uint32_t nBands = U32(info[5], "scoreCells: nBands");
   const size_t m = rows.ElementLength();
   if (cidx.ElementLength() != m || vals.ElementLength() != m)
