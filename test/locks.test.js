@@ -123,6 +123,10 @@ test('options and filesystem errors name the input at fault', () => {
   assert.throws(() => tryClaim(join(dir, 'a.lock'), { jobId: 'a\nb' }), /option jobId/);
   assert.throws(() => tryClaim(join(dir, 'a.lock'), { rank: -2 }), /option rank/);
   assert.throws(() => tryClaim(''), /lock path/);
+  assert.throws(() => tryClaim(join(dir, 'x'.repeat(201))), /at most 200 are allowed/);
+  const long = tryClaim(join(dir, 'y'.repeat(200)), { heartbeatMs: 0 });
+  assert.ok(long);
+  long.release();
   assert.equal(readOwner(join(dir, 'none.lock')), null);
   assert.equal(isStale(join(dir, 'none.lock')), false);
 });

@@ -25,6 +25,7 @@ constexpr const char* kMagic = "hierimpute-lock 1";
 constexpr size_t kMaxRecordBytes = 64 * 1024;
 constexpr int kMaxChain = 64;     // succession chain links followed before giving up (returns null)
 constexpr int kMaxAttempts = 16;  // claim attempts when the lock keeps changing under us
+constexpr size_t kMaxLockName = 200;  // bytes in the lock file's name (see TakeoverPath)
 
 std::string ErrnoText(int err) {
   std::string text = std::strerror(err);
@@ -483,6 +484,12 @@ bool Claim::Release() {
 std::shared_ptr<Claim> TryClaim(const std::string& path, const ClaimOptions& opts) {
   if (opts.leaseMs <= 0) throw LockError("hierimpute lock: option leaseMs must be > 0");
   PathParts p = Split(path);
+  // Takeover files are `.<name>.takeover.<32 hex>`: refuse now what would fail (ENAMETOOLONG) only
+  // at the first stale takeover.
+  if (p.base.size() > kMaxLockName)
+    throw LockError("hierimpute lock: the lock file name of '" + path + "' is " + std::to_string(p.base.size()) +
+                    " bytes; at most " + std::to_string(kMaxLockName) +
+                    " are allowed (its takeover files add 43 bytes; NAME_MAX is 255)");
   OwnerRecord me = MakeOwnRecord(opts.jobId, opts.rank);
   {
     // Fast refusal (no temp file, no fsync) when a live owner holds it; link() below decides the rest.
