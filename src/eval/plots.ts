@@ -57,6 +57,9 @@ export function methodBandTable(rows: readonly LeaderboardRow[]): MethodBandCell
 /** Across datasets: which method in which band goes with low error (heat map of mean band nRMSE). */
 export function methodBandSpec(cells: readonly MethodBandCell[]): vl.TopLevelSpec {
   const values = cells.map((c) => ({ band: c.band, method: c.method, nrmse: round(c.nrmse), n: c.n, text: c.nrmse.toFixed(3) }));
+  const lo = Math.min(...values.map((v) => v.nrmse));
+  const hi = Math.max(...values.map((v) => v.nrmse));
+  const dark = { low: lo + 0.2 * (hi - lo), high: hi - 0.2 * (hi - lo) };
   return {
     $schema: SCHEMA,
     title: 'Mean nRMSE of hidden cells per band, by the method used in that band (all datasets)',
@@ -64,7 +67,7 @@ export function methodBandSpec(cells: readonly MethodBandCell[]): vl.TopLevelSpe
     height: Math.max(60, 28 * new Set(values.map((v) => v.method)).size),
     data: { values },
     encoding: {
-      x: { field: 'band', type: 'ordinal', title: 'band (row missingness, masked table)' },
+      x: { field: 'band', type: 'ordinal', title: 'band (row missingness, masked table)', axis: { labelAngle: 0 } },
       y: { field: 'method', type: 'nominal', title: 'method' },
     },
     layer: [
@@ -75,7 +78,11 @@ export function methodBandSpec(cells: readonly MethodBandCell[]): vl.TopLevelSpe
           tooltip: [{ field: 'band' }, { field: 'method' }, { field: 'nrmse' }, { field: 'n', title: '(dataset, sequence) pairs' }],
         },
       },
-      { mark: { type: 'text', fontSize: 10 }, encoding: { text: { field: 'text' } } },
+      {
+        mark: { type: 'text', fontSize: 10 },
+        // Light text on the darkest (lowest and highest) cells of the colour scale.
+        encoding: { text: { field: 'text' }, color: { condition: { test: `datum.nrmse < ${dark.low} || datum.nrmse > ${dark.high}`, value: 'white' }, value: 'black' } },
+      },
     ],
   };
 }
