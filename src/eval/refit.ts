@@ -52,5 +52,5 @@ export async function refitBest(
     await writeMatrix(await stitchTable(ds, env.store, nodes), table, { threads: env.threads });
     await writeFileAtomic(stamp, key);
   }
-  return { table: `best/${dataset.name}.csv`, computed, reused: Math.max(reused, 0), seconds: (performance.now() - t0) / 1000 };
+  return { table: `best/${dataset.name}.csv`, computed, reused, seconds: (performance.now() - t0) / 1000 };
 }
