@@ -2,6 +2,12 @@
 // Entry point: `hierimpute ...`, `node dist/main.js ...`, `mpiexec -n N node dist/main.js ...`.
 import { runCli } from './cli/cli.js';
 
+// `hierimpute sequences | head`: a closed pipe ends the listing quietly.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 try {
   await runCli(process.argv.slice(2));
 } catch (err) {

@@ -46,6 +46,15 @@ test('sweep: Cartesian product in order, labels, and the reference preset shape'
     'seq_3_knn_iterative_simple_xgboost_knn',
   ]);
   assert.equal(prefixNodeCount(q), 1 + 2 + 2 + 4);
+  // The reference design: 18 bands, A–F knn, G iterative_function, H–L xgboost, M–P lstm|rnn, Q–R gan|rnn.
+  const ref = presetConfig('seed');
+  assert.deepEqual(ref.bands.map((b) => b.width), [...Array(16).fill(0.05), 0.1, 0.1]);
+  const all = expandSweep(ref);
+  assert.equal(all.length, 64);
+  assert.deepEqual(all[0].methods.slice(0, 12), [...Array(6).fill('knn'), 'iterative_function', ...Array(5).fill('xgboost')]);
+  assert.deepEqual(all[63].methods.slice(12), ['rnn', 'rnn', 'rnn', 'rnn', 'rnn', 'rnn']);
+  assert.equal(all[1].label, 'seq_1_knn_knn_knn_knn_knn_knn_iterative_function_xgboost_xgboost_xgboost_xgboost_xgboost_lstm_lstm_lstm_lstm_gan_rnn');
+  assert.equal(prefixNodeCount(ref), 12 + 2 + 4 + 8 + 16 + 32 + 64);
 });
 
 test('run: completes, no NaN, observed cells unchanged, row order and header kept', () => {

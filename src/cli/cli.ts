@@ -2,6 +2,7 @@
 import yargs from 'yargs';
 
 import { packageVersion } from '../bindings/paths.js';
+import { TF_BACKEND_CHOICES, type TfBackendChoice } from '../tf/constants.js';
 import { imputeCommand } from './commands/impute.js';
 import { infoCommand } from './commands/info.js';
 import { runCommand, sequencesCommand } from './commands/run.js';
@@ -43,6 +44,16 @@ export async function runCli(args: string[]): Promise<void> {
     .command(imputeCommand)
     .command(infoCommand)
     .middleware(applyEnvironment, true)
+    .option('tf-backend', {
+      type: 'string',
+      choices: TF_BACKEND_CHOICES,
+      global: true,
+      describe: 'TensorFlow.js backend of lstm/rnn/gan: auto = tfjs-node if it loads, else wasm, else cpu; a named one fails loudly if it cannot load (env HIERIMPUTE_TF_BACKEND)',
+    })
+    .middleware(async (argv) => {
+      // Applies in every rank's process; loads nothing until a neural method runs.
+      if (argv['tf-backend']) (await import('../tf/backend.js')).setDefaultTfBackend(argv['tf-backend'] as TfBackendChoice);
+    })
     .demandCommand(1, 'Name a command (see the list above).')
     .strict()
     .recommendCommands()
