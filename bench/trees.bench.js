@@ -3,12 +3,13 @@
 // XGBoost imputer, against scikit-learn IterativeImputer(ExtraTreesRegressor(n_estimators=10)) and
 // python-xgboost (XGBRegressor n_jobs=1) on the SAME generated table when /usr/bin/python3 has them.
 //
-//   HIERIMPUTE_NATIVE_DIR=... node bench/trees.bench.js [--rows 50000] [--cols 20] [--sk-rows 5000] [--reps 3]
+//   HIERIMPUTE_NATIVE_DIR=... node bench/trees.bench.js [--rows 50000] [--cols 20] [--sk-rows 5000] [--reps 3] [--only mice|xgb]
 //
 // Table: `rows` x `cols`, columns driven by 4 latent factors (a third of them nonlinear), 20 % of the rows
 // incomplete with 1..5 missing cells each. sklearn's MICE takes minutes at 50,000 rows, so the MICE
 // comparison runs on a `sk-rows` table (both implementations on that same table); the XGBoost comparison
-// runs on the full table. Times are medians over `reps` runs (python: 1 run on the big table).
+// runs on the full table. Times are medians over `reps` runs (python: 1 run on the big table); "cpu s" is
+// the process CPU time of the same run (less sensitive than wall time to other jobs on a shared machine).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +19,8 @@ import { performance } from 'node:perf_hooks';
 import { iterativeSimple } from '../dist/impute/methods/iterative.js';
 import { xgboost } from '../dist/impute/methods/xgboost.js';
 
-const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), Number(all[i + 1])]] : acc), []));
+const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), Number.isNaN(Number(all[i + 1])) ? all[i + 1] : Number(all[i + 1])]] : acc), []));
+const ONLY = args.only ?? 'all'; // all | mice | xgb
 const ROWS = args.rows ?? 50000, COLS = args.cols ?? 20, SK_ROWS = args['sk-rows'] ?? 5000, REPS = args.reps ?? 3;
 const PY = '/usr/bin/python3';
 
@@ -54,10 +56,16 @@ function rmse(t, out) {
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 async function time(fn, reps) {
-  const secs = [];
+  const secs = [], cpu = [];
   let out;
-  for (let r = 0; r < reps; r++) { const t0 = performance.now(); out = await fn(); secs.push((performance.now() - t0) / 1000); }
-  return { secs: median(secs), out };
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now(), c0 = process.cpuUsage();
+    out = await fn();
+    const c = process.cpuUsage(c0);
+    secs.push((performance.now() - t0) / 1000);
+    cpu.push((c.user + c.system) / 1e6);
+  }
+  return { secs: median(secs), cpu: median(cpu), out };
 }
 
 const PY_SCRIPT = String.raw`
@@ -68,9 +76,9 @@ path, n, d, what, reps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.ar
 X = np.fromfile(path + ".x", dtype=np.float32).reshape(d, n).T.copy()
 T = np.fromfile(path + ".t", dtype=np.float32).reshape(d, n).T.copy()
 mask = np.isnan(X)
-secs = []
+secs, cpu = [], []
 for _ in range(reps):
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     if what == "mice":
         from sklearn.experimental import enable_iterative_imputer
         from sklearn.impute import IterativeImputer
@@ -87,7 +95,8 @@ for _ in range(reps):
             mdl.fit(X[~miss][:, o], X[~miss, j])
             out[miss, j] = mdl.predict(X[miss][:, o])
     secs.append(time.perf_counter() - t0)
-print(json.dumps({"secs": sorted(secs)[len(secs) // 2], "rmse": float(np.sqrt(np.mean((out[mask] - T[mask]) ** 2)))}))
+    cpu.append(time.process_time() - c0)
+print(json.dumps({"secs": sorted(secs)[len(secs) // 2], "cpu": sorted(cpu)[len(cpu) // 2], "rmse": float(np.sqrt(np.mean((out[mask] - T[mask]) ** 2)))}))
 `;
 function python(t, what, reps) {
   if (!existsSync(PY)) return null;
@@ -107,24 +116,32 @@ function python(t, what, reps) {
 
 const ctx = { seed: 0, threads: 1 };
 const rows = [];
-const row = (method, table, secs, n, err, vs) => rows.push({ method, table, 'median s': secs.toFixed(2), 'rows/s': Math.round(n / secs), 'RMSE hidden': err.toFixed(4), ...(vs ? { 'speed-up vs python': vs } : {}) });
+const row = (method, table, t, n, err, vs) => {
+  const r = { method, table, 'median s': t.secs.toFixed(2), 'cpu s': t.cpu.toFixed(2), 'rows/s': Math.round(n / t.secs), 'RMSE hidden': err.toFixed(4), ...(vs ? { 'speed-up vs python': vs } : {}) };
+  rows.push(r);
+  console.error(`  ${Object.values(r).join('  ')}`); // progress: the full table prints at the end
+};
 
 const small = makeTable(SK_ROWS, COLS, 2);
 const big = makeTable(ROWS, COLS, 1);
 const label = (t) => `${t.data.nRows}x${COLS}`;
 
-const miceSmall = await time(() => iterativeSimple.impute(small.data, 0, iterativeSimple.defaults, ctx), REPS);
-const skMice = python(small, 'mice', 1);
-row('native MICE(ExtraTrees)', label(small), miceSmall.secs, SK_ROWS, rmse(small, miceSmall.out), skMice ? `${(skMice.secs / miceSmall.secs).toFixed(1)}x` : undefined);
-if (skMice) row('sklearn IterativeImputer(ExtraTrees)', label(small), skMice.secs, SK_ROWS, skMice.rmse);
+const ratio = (py, ours) => `${(py.secs / ours.secs).toFixed(2)}x wall, ${(py.cpu / ours.cpu).toFixed(2)}x cpu`;
+if (ONLY !== 'xgb') {
+  const miceSmall = await time(() => iterativeSimple.impute(small.data, 0, iterativeSimple.defaults, ctx), REPS);
+  const skMice = python(small, 'mice', 1);
+  row('native MICE(ExtraTrees)', label(small), miceSmall, SK_ROWS, rmse(small, miceSmall.out), skMice ? ratio(skMice, miceSmall) : undefined);
+  if (skMice) row('sklearn IterativeImputer(ExtraTrees)', label(small), skMice, SK_ROWS, skMice.rmse);
 
-const miceBig = await time(() => iterativeSimple.impute(big.data, 0, iterativeSimple.defaults, ctx), REPS);
-row('native MICE(ExtraTrees)', label(big), miceBig.secs, ROWS, rmse(big, miceBig.out));
-
-const xgbBig = await time(() => xgboost.impute(big.data, 0, xgboost.defaults, ctx), REPS);
-const pyXgb = python(big, 'xgb', 1);
-row('native xgboost imputer', label(big), xgbBig.secs, ROWS, rmse(big, xgbBig.out), pyXgb ? `${(pyXgb.secs / xgbBig.secs).toFixed(2)}x` : undefined);
-if (pyXgb) row('python-xgboost imputer', label(big), pyXgb.secs, ROWS, pyXgb.rmse);
+  const miceBig = await time(() => iterativeSimple.impute(big.data, 0, iterativeSimple.defaults, ctx), REPS);
+  row('native MICE(ExtraTrees)', label(big), miceBig, ROWS, rmse(big, miceBig.out));
+}
+if (ONLY !== 'mice') {
+  const xgbBig = await time(() => xgboost.impute(big.data, 0, xgboost.defaults, ctx), REPS);
+  const pyXgb = python(big, 'xgb', 1);
+  row('native xgboost imputer', label(big), xgbBig, ROWS, rmse(big, xgbBig.out), pyXgb ? ratio(pyXgb, xgbBig) : undefined);
+  if (pyXgb) row('python-xgboost imputer', label(big), pyXgb, ROWS, pyXgb.rmse);
+}
 
 console.log(`tree imputers, threads=1, ${REPS} reps (median); 20 % incomplete rows, 1-5 missing cells each`);
 console.table(rows);
