@@ -125,7 +125,7 @@ export const imputeCommand: CommandModule<object, ImputeArgs> = {
         describe: 'where to write the imputed table (.csv or .arrow, by extension; written atomically)',
       })
       .option('seed', { type: 'number', default: 0, describe: 'random seed (methods with randomness)' })
-      .option('threads', { type: 'number', default: 0, describe: 'kernel threads, 0 = all cores; output never depends on it' })
+      .option('threads', { type: 'number', default: 1, describe: 'kernel threads (default 1, as on MPI ranks); 0 = all cores; output never depends on it' })
       .option('param', {
         type: 'string',
         array: true,
