@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync, mkdirSync, statS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { PRESETS } from '../../dist/engine/config.js';
 import { generate } from '../../scripts/gen-example-data.mjs';
 import { noLauncher, root } from './mpirun.js';
 
@@ -26,18 +27,9 @@ export function writeConfig(dir, config, name = 'config.json') {
   return p;
 }
 
-/** The quick preset as a config object (edit it for variants). */
+/** The quick preset as a fresh config object (edit it for variants). */
 export function quickConfig() {
-  return {
-    bands: [
-      { width: 0.1, methods: ['knn'] },
-      { width: 0.2, methods: ['knn', 'iterative_simple'] },
-      { width: 0.3, methods: ['xgboost'] },
-      { width: 0.4, methods: ['mean', 'knn'] },
-    ],
-    seed: 0,
-    params: { xgboost: { n_estimators: 30 }, iterative_simple: { max_iter: 5 } },
-  };
+  return PRESETS.quick();
 }
 
 export function runCli(args, opts = {}) {
