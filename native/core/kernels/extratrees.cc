@@ -1,57 +1,16 @@
 // ExtraTrees regressor: see extratrees.h for the semantics.
 #include "kernels/extratrees.h"
 
+#include "kernels/parallel.h"
+
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstring>
-#include <exception>
 #include <limits>
-#include <mutex>
 #include <stdexcept>
-#include <thread>
 
 namespace hierimpute {
 namespace trees {
-
-unsigned ResolveThreads(int threads, size_t units) {
-  unsigned n = threads > 0 ? static_cast<unsigned>(threads) : std::thread::hardware_concurrency();
-  if (n == 0) n = 1;
-  if (units < n) n = static_cast<unsigned>(units == 0 ? 1 : units);
-  return n;
-}
-
-void ParallelUnits(size_t units, int threads, const std::function<void(size_t)>& fn) {
-  const unsigned n = ResolveThreads(threads, units);
-  if (n <= 1) {
-    for (size_t u = 0; u < units; ++u) fn(u);
-    return;
-  }
-  std::atomic<size_t> next{0};
-  std::atomic<bool> failed{false};
-  std::exception_ptr error;
-  std::mutex errorMutex;
-  auto body = [&]() {
-    for (;;) {
-      if (failed.load(std::memory_order_relaxed)) return;
-      const size_t u = next.fetch_add(1);
-      if (u >= units) return;
-      try {
-        fn(u);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(errorMutex);
-        if (!error) error = std::current_exception();
-        failed.store(true);
-      }
-    }
-  };
-  std::vector<std::thread> pool;
-  pool.reserve(n - 1);
-  for (unsigned t = 1; t < n; ++t) pool.emplace_back(body);
-  body();
-  for (auto& th : pool) th.join();
-  if (error) std::rethrow_exception(error);
-}
 
 namespace {
 
@@ -292,7 +251,7 @@ std::vector<double> ExtraTreesFitPredict(const FeatureBlock& train, const std::v
   }
   const size_t nTrees = static_cast<size_t>(std::max(1, params.nEstimators));
   std::vector<std::vector<double>> perTree(nTrees);
-  ParallelUnits(nTrees, params.threads, [&](size_t t) {
+  ParallelFor(nTrees, params.threads, [&](size_t t, int /*worker*/) {
     perTree[t].assign(query.n, 0.0);
     GrowTree(train, y, query, params, StreamKey(params.seed, t), perTree[t].data());
   });

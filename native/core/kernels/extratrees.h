@@ -9,7 +9,6 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -34,16 +33,6 @@ struct EmptyColumnError : std::runtime_error {
   size_t column;
   EmptyColumnError(const std::string& msg, size_t col) : std::runtime_error(msg), column(col) {}
 };
-
-/** Resolves the `threads` option: 0 = all cores, otherwise min(threads, units). */
-unsigned ResolveThreads(int threads, size_t units);
-
-/**
- * Runs fn(unit) for unit in [0, units) on `threads` threads (0 = all cores). Each unit must write
- * only its own outputs, so the result never depends on the thread count. The first exception
- * thrown by a unit is rethrown after all threads stop.
- */
-void ParallelUnits(size_t units, int threads, const std::function<void(size_t)>& fn);
 
 /** A column-major float32 feature block: cols[f][i], i < n. */
 struct FeatureBlock {

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "kernels/extratrees.h"
+#include "kernels/parallel.h"
 
 namespace hierimpute {
 namespace trees {
@@ -107,7 +108,7 @@ std::vector<std::vector<float>> XgbImpute(const std::vector<const float*>& cols,
     todo.push_back(j);
   }
   params.nthread = 1;  // parallel over columns instead: output independent of `threads`
-  ParallelUnits(todo.size(), threads, [&](size_t u) {
+  ParallelFor(todo.size(), threads, [&](size_t u, int /*worker*/) {
     const size_t j = todo[u];
     const size_t nFeat = d - 1;
     std::vector<size_t> obs, miss;
