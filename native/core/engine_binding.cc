@@ -5,26 +5,16 @@
 #include <limits>
 #include <vector>
 
+#include "columns.h"
 #include "modules.h"
 
 namespace hierimpute {
 namespace {
 
-std::vector<Napi::Float32Array> Columns(const Napi::Value& v, size_t* nRows) {
-  Napi::Array arr = v.As<Napi::Array>();
-  std::vector<Napi::Float32Array> cols;
-  cols.reserve(arr.Length());
-  for (uint32_t i = 0; i < arr.Length(); i++) cols.push_back(arr.Get(i).As<Napi::Float32Array>());
-  *nRows = cols.empty() ? 0 : cols[0].ElementLength();
-  for (auto& c : cols)
-    if (c.ElementLength() != *nRows) throw Napi::RangeError::New(v.Env(), "columns differ in length");
-  return cols;
-}
-
 // rowMissingCounts(columns) -> Int32Array: missing (NaN) cells per row.
 Napi::Value RowMissingCounts(const Napi::CallbackInfo& info) {
   size_t n = 0;
-  auto cols = Columns(info[0], &n);
+  auto cols = FloatColumns(info[0], &n, "rowMissingCounts");
   auto out = Napi::Int32Array::New(info.Env(), n);
   int32_t* o = out.Data();
   for (size_t i = 0; i < n; i++) o[i] = 0;
@@ -39,7 +29,7 @@ Napi::Value RowMissingCounts(const Napi::CallbackInfo& info) {
 Napi::Value TakeRows(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   size_t n = 0;
-  auto cols = Columns(info[0], &n);
+  auto cols = FloatColumns(info[0], &n, "takeRows");
   Napi::Int32Array idx = info[1].As<Napi::Int32Array>();
   size_t m = idx.ElementLength();
   const int32_t* ix = idx.Data();
@@ -60,9 +50,9 @@ Napi::Value TakeRows(const Napi::CallbackInfo& info) {
 Napi::Value ScatterRows(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   size_t n = 0, m = 0;
-  auto dst = Columns(info[0], &n);
+  auto dst = FloatColumns(info[0], &n, "scatterRows");
   Napi::Int32Array idx = info[1].As<Napi::Int32Array>();
-  auto src = Columns(info[2], &m);
+  auto src = FloatColumns(info[2], &m, "scatterRows");
   if (dst.size() != src.size() || idx.ElementLength() != m)
     throw Napi::RangeError::New(env, "scatterRows: shapes differ");
   const int32_t* ix = idx.Data();
@@ -81,7 +71,7 @@ Napi::Value ScatterRows(const Napi::CallbackInfo& info) {
 Napi::Value ColumnStats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   size_t n = 0;
-  auto cols = Columns(info[0], &n);
+  auto cols = FloatColumns(info[0], &n, "columnStats");
   size_t k = cols.size();
   auto mn = Napi::Float64Array::New(env, k), mx = Napi::Float64Array::New(env, k), me = Napi::Float64Array::New(env, k);
   auto ob = Napi::Int32Array::New(env, k);
@@ -117,8 +107,8 @@ Napi::Value ColumnStats(const Napi::CallbackInfo& info) {
 Napi::Value FinishBand(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   size_t n = 0, m = 0;
-  auto imp = Columns(info[0], &n);
-  auto org = Columns(info[1], &m);
+  auto imp = FloatColumns(info[0], &n, "finishBand");
+  auto org = FloatColumns(info[1], &m, "finishBand");
   Napi::Float64Array lo = info[2].As<Napi::Float64Array>(), hi = info[3].As<Napi::Float64Array>();
   if (imp.size() != org.size() || n != m || lo.ElementLength() != imp.size() || hi.ElementLength() != imp.size())
     throw Napi::RangeError::New(env, "finishBand: shapes differ");
@@ -149,7 +139,7 @@ Napi::Value FinishBand(const Napi::CallbackInfo& info) {
 // which[j] != 0 become values[j] (in place).
 Napi::Value FillColumns(const Napi::CallbackInfo& info) {
   size_t n = 0;
-  auto cols = Columns(info[0], &n);
+  auto cols = FloatColumns(info[0], &n, "fillColumns");
   Napi::Uint8Array which = info[1].As<Napi::Uint8Array>();
   Napi::Float64Array values = info[2].As<Napi::Float64Array>();
   for (size_t j = 0; j < cols.size(); j++) {

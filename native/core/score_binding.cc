@@ -19,27 +19,11 @@
 #include <string>
 #include <vector>
 
+#include "columns.h"
 #include "modules.h"
 
 namespace hierimpute {
 namespace {
-
-std::vector<Napi::Float32Array> Columns(const Napi::Value& v, size_t* nRows, const char* what) {
-  if (!v.IsArray()) throw Napi::TypeError::New(v.Env(), std::string(what) + ": expected an array of Float32Array columns");
-  Napi::Array arr = v.As<Napi::Array>();
-  std::vector<Napi::Float32Array> cols;
-  cols.reserve(arr.Length());
-  for (uint32_t i = 0; i < arr.Length(); i++) {
-    Napi::Value c = arr.Get(i);
-    if (!c.IsTypedArray() || c.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-      throw Napi::TypeError::New(v.Env(), std::string(what) + ": column " + std::to_string(i) + " is not a Float32Array");
-    cols.push_back(c.As<Napi::Float32Array>());
-  }
-  *nRows = cols.empty() ? 0 : cols[0].ElementLength();
-  for (auto& c : cols)
-    if (c.ElementLength() != *nRows) throw Napi::RangeError::New(v.Env(), std::string(what) + ": columns differ in length");
-  return cols;
-}
 
 struct SplitMix64 {
   uint64_t s;
@@ -90,7 +74,7 @@ uint32_t U32(const Napi::Value& v, const char* what) {
 Napi::Value HoldoutMask(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   size_t n = 0;
-  auto cols = Columns(info[0], &n, "holdoutMask");
+  auto cols = FloatColumns(info[0], &n, "holdoutMask");
   if (!info[1].IsNumber()) throw Napi::TypeError::New(env, "holdoutMask: share must be a number");
   double share = info[1].As<Napi::Number>().DoubleValue();
   if (!(share >= 0 && share < 1)) throw Napi::RangeError::New(env, "holdoutMask: share must be in [0, 1)");
@@ -153,7 +137,7 @@ Napi::Value HoldoutMask(const Napi::CallbackInfo& info) {
 Napi::Value ScoreCells(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   size_t n = 0;
-  auto cols = Columns(info[0], &n, "scoreCells");
+  auto cols = FloatColumns(info[0], &n, "scoreCells");
   const size_t k = cols.size();
   auto rows = Typed<Napi::Int32Array>(info[1], napi_int32_array, "rows (Int32Array)");
   auto cidx = Typed<Napi::Int32Array>(info[2], napi_int32_array, "cols (Int32Array)");
@@ -194,7 +178,7 @@ Napi::Value ScoreCells(const Napi::CallbackInfo& info) {
 
 Napi::Value ObservedStd(const Napi::CallbackInfo& info) {
   size_t n = 0;
-  auto cols = Columns(info[0], &n, "observedStd");
+  auto cols = FloatColumns(info[0], &n, "observedStd");
   auto out = Napi::Float64Array::New(info.Env(), cols.size());
   for (size_t j = 0; j < cols.size(); j++) {
     const float* d = cols[j].Data();
