@@ -4,6 +4,10 @@
 # Usage: scripts/mpirun.sh N [hierimpute args...]      (HIERIMPUTE_MPI_TIMEOUT, default 600 s)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ $# -lt 1 ] || ! [[ $1 =~ ^[0-9]+$ ]]; then
+  echo "usage: scripts/mpirun.sh N [hierimpute args...]   e.g. scripts/mpirun.sh 4 run --preset quick --data examples/data --out out" >&2
+  exit 2
+fi
 n=$1; shift
 info=build/build-info.json
 flavor=$(node -p "require('./$info').mpiFlavor")

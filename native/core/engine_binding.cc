@@ -142,6 +142,8 @@ Napi::Value FillColumns(const Napi::CallbackInfo& info) {
   auto cols = FloatColumns(info[0], &n, "fillColumns");
   Napi::Uint8Array which = info[1].As<Napi::Uint8Array>();
   Napi::Float64Array values = info[2].As<Napi::Float64Array>();
+  if (which.ElementLength() != cols.size() || values.ElementLength() != cols.size())
+    throw Napi::RangeError::New(info.Env(), "fillColumns: `which` and `values` need one entry per column");
   for (size_t j = 0; j < cols.size(); j++) {
     if (!which[j]) continue;
     float* d = cols[j].Data();
@@ -150,6 +152,28 @@ Napi::Value FillColumns(const Napi::CallbackInfo& info) {
       if (std::isnan(d[i])) d[i] = v;
   }
   return info.Env().Undefined();
+}
+
+// firstInfinite(columns) -> null | [row, column]: the first (row-major) ±Infinity cell.
+Napi::Value FirstInfinite(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  size_t n = 0;
+  auto cols = FloatColumns(info[0], &n, "firstInfinite");
+  size_t bestRow = n, bestCol = 0;
+  for (size_t j = 0; j < cols.size(); j++) {
+    const float* d = cols[j].Data();
+    for (size_t i = 0; i < bestRow; i++)
+      if (std::isinf(d[i])) {
+        bestRow = i;
+        bestCol = j;
+        break;
+      }
+  }
+  if (bestRow == n) return env.Null();
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, static_cast<double>(bestRow));
+  out.Set(1u, static_cast<double>(bestCol));
+  return out;
 }
 
 }  // namespace
@@ -161,6 +185,7 @@ void InitEngine(Napi::Env env, Napi::Object exports) {
   exports.Set("columnStats", Napi::Function::New(env, ColumnStats));
   exports.Set("finishBand", Napi::Function::New(env, FinishBand));
   exports.Set("fillColumns", Napi::Function::New(env, FillColumns));
+  exports.Set("firstInfinite", Napi::Function::New(env, FirstInfinite));
 }
 
 }  // namespace hierimpute

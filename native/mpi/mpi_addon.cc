@@ -42,6 +42,12 @@ uint32_t g_next_id = 1;
 int g_provided = -1;
 std::vector<char> g_scratch(kSmallMessage + 1);
 
+uint32_t NextId() {
+  uint32_t id = g_next_id++;
+  if (g_next_id == 0) g_next_id = 1;  // 0 means "already complete"
+  return id;
+}
+
 [[noreturn]] void ThrowMpi(Napi::Env env, int rc, const char* what) {
   char msg[MPI_MAX_ERROR_STRING];
   int len = 0;
@@ -167,15 +173,19 @@ Napi::Value Send(const Napi::CallbackInfo& info) {
     p->keep = Napi::Persistent(info[3]);
     MPI_CHECK(env, MPI_Isend(p->owned.data(), static_cast<int>(p->owned.size()), MPI_BYTE, dest, tag,
                              MPI_COMM_WORLD, &p->requests[0]));
-    MPI_CHECK(env, MPI_Isend(body.Data(), static_cast<int>(n), MPI_BYTE, dest, tag, MPI_COMM_WORLD,
-                             &p->requests[1]));
+    int rc = MPI_Isend(body.Data(), static_cast<int>(n), MPI_BYTE, dest, tag, MPI_COMM_WORLD, &p->requests[1]);
+    if (rc != MPI_SUCCESS) {
+      g_pending.emplace(NextId(), std::move(p));  // the header send may still read its buffer
+      ThrowMpi(env, rc, "MPI_Isend");
+    }
   }
   int done = 0;
-  MPI_CHECK(env, MPI_Testall(2, p->requests, &done, MPI_STATUSES_IGNORE));
-  if (done) return Napi::Number::New(env, 0);
-  uint32_t id = g_next_id++;
-  if (g_next_id == 0) g_next_id = 1;
+  int rc = MPI_Testall(2, p->requests, &done, MPI_STATUSES_IGNORE);
+  if (rc == MPI_SUCCESS && done) return Napi::Number::New(env, 0);
+  // Still in flight (or failed): the record owns the buffers MPI may be reading, keep it.
+  uint32_t id = NextId();
   g_pending.emplace(id, std::move(p));
+  if (rc != MPI_SUCCESS) ThrowMpi(env, rc, "MPI_Testall");
   return Napi::Number::New(env, id);
 }
 
@@ -285,7 +295,7 @@ Napi::Value Ibarrier(const Napi::CallbackInfo& info) {
   RequireLive(env);
   auto p = std::make_unique<Pending>();
   MPI_CHECK(env, MPI_Ibarrier(MPI_COMM_WORLD, &p->requests[0]));
-  uint32_t id = g_next_id++;
+  uint32_t id = NextId();
   g_pending.emplace(id, std::move(p));
   return Napi::Number::New(env, id);
 }
@@ -299,12 +309,16 @@ Napi::Value Abort(const Napi::CallbackInfo& info) {
 Napi::Value Finalize(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!IsInitialized() || IsFinalized()) return env.Undefined();
+  // Requests still pending here belong to an error path. Cancel them, and leak their records:
+  // a send that cannot be cancelled may still read those buffers (the process is ending anyway).
   for (auto& [id, p] : g_pending) {
     for (auto& r : p->requests) {
       if (r == MPI_REQUEST_NULL) continue;
       MPI_Cancel(&r);
       MPI_Request_free(&r);
     }
+    p->keep.SuppressDestruct();
+    p.release();
   }
   g_pending.clear();
   MPI_CHECK(env, MPI_Finalize());

@@ -7,23 +7,28 @@ import { imputeCommand } from './commands/impute.js';
 import { infoCommand } from './commands/info.js';
 import { runCommand, sequencesCommand } from './commands/run.js';
 
-/** Settings that HIERIMPUTE_<NAME> environment variables may give (a CLI flag wins over them). */
-const ENV_SETTINGS: ReadonlyArray<[string, 'string' | 'number']> = [
-  ['config', 'string'],
-  ['preset', 'string'],
-  ['data', 'string'],
-  ['out', 'string'],
-  ['seed', 'number'],
-  ['threads', 'number'],
-  ['log-level', 'string'],
-];
+/**
+ * Settings that HIERIMPUTE_<NAME> environment variables may give, per command (a CLI flag wins;
+ * a variable for a setting the command does not have is ignored). --config and --preset are one
+ * setting: either flag overrides both variables.
+ */
+const ENV_SETTINGS: Readonly<Record<string, ReadonlyArray<[string, 'string' | 'number']>>> = {
+  run: [['config', 'string'], ['preset', 'string'], ['data', 'string'], ['out', 'string'], ['seed', 'number'], ['threads', 'number'], ['log-level', 'string']],
+  sequences: [['config', 'string'], ['preset', 'string'], ['seed', 'number']],
+  impute: [['seed', 'number'], ['threads', 'number']],
+};
 
 function applyEnvironment(argv: Record<string, unknown>): void {
-  for (const [name, type] of ENV_SETTINGS) {
+  const command = String((argv._ as unknown[] | undefined)?.[0] ?? '');
+  const configGiven = argv.config !== undefined || argv.preset !== undefined;
+  for (const [name, type] of ENV_SETTINGS[command] ?? []) {
     if (argv[name] !== undefined) continue;
-    const text = process.env[`HIERIMPUTE_${name.toUpperCase().replace(/-/g, '_')}`];
+    if ((name === 'config' || name === 'preset') && configGiven) continue;
+    const variable = `HIERIMPUTE_${name.toUpperCase().replace(/-/g, '_')}`;
+    const text = process.env[variable];
     if (text === undefined || text === '') continue;
     const value = type === 'number' ? Number(text) : text;
+    if (typeof value === 'number' && !Number.isFinite(value)) throw new Error(`${variable}=${text}: expected a number`);
     argv[name] = value;
     argv[name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())] = value;
   }
@@ -34,10 +39,11 @@ export async function runCli(args: string[]): Promise<void> {
     .scriptName('hierimpute')
     .usage(
       '$0 <command> [options]\n\n' +
-        'Hierarchical imputation of numeric CSV tables: rows are banded by their share of missing cells and\n' +
-        'each band is imputed by its own method, fitted on every row imputed so far plus the band.\n' +
+        'Hierarchical imputation of numeric CSV tables. Rows are banded by their share of missing cells;\n' +
+        'each band is imputed by its own method, fitted on every row imputed so far plus the band.\n\n' +
         'Single rank:  hierimpute <command> ...\n' +
-        'MPI:          mpiexec -n 64 node dist/main.js <command> ...   (rank 0 dispatches, ranks > 0 work)',
+        'MPI:          mpiexec -n 64 node dist/main.js <command> ...\n' +
+        '              (rank 0 dispatches, ranks > 0 work)',
     )
     .command(runCommand)
     .command(sequencesCommand)

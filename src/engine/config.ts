@@ -69,7 +69,7 @@ export function validateConfig(raw: unknown, source: string): RunConfig {
     return { width: width as number, methods: names };
   });
   const sum = bands.reduce((a, b) => a + b.width, 0);
-  if (Math.abs(sum - 1) > WIDTH_TOLERANCE) fail(`band widths sum to ${sum}, they must sum to 1 (±${WIDTH_TOLERANCE})`);
+  if (Math.abs(sum - 1) > WIDTH_TOLERANCE) fail(`band widths sum to ${Number(sum.toPrecision(12))}, they must sum to 1 (±${WIDTH_TOLERANCE})`);
   const seed = obj.seed ?? 0;
   if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0 || seed > 0xffffffff)
     fail(`"seed" must be an integer in [0, 2^32), got ${JSON.stringify(seed)}`);

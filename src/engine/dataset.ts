@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 
 import type { Matrix } from '../tables/matrix.js';
+import { TableInputError } from '../tables/errors.js';
 import { readMatrix } from '../tables/io.js';
 import { assignBands, type BandAssignment } from './bands.js';
 import { fileHash } from './keys.js';
@@ -31,9 +32,33 @@ export function datasetState(name: string, source: string, hash: string, matrix:
   return { name, source, hash, matrix, stats: engineAddon().columnStats(matrix.columns), edges, bands: assignBands(matrix, edges) };
 }
 
+/**
+ * Reads a dataset for the engine. Besides the table layer's checks, a sweep needs at least one
+ * data row and finite values only (±inf, or numbers beyond float32, cannot be imputed around).
+ */
 export async function loadDataset(name: string, path: string, edges: readonly number[]): Promise<DatasetState> {
   const matrix = await readMatrix(path);
-  return datasetState(name, path, fileHash(path), matrix, edges);
+  if (matrix.nRows === 0) throw new TableInputError(`${path}: the table has a header but no data rows`, path, { kind: 'not_imputable' });
+  const inf = engineAddon().firstInfinite(matrix.columns);
+  if (inf) {
+    const [row, col] = inf;
+    throw new TableInputError(
+      `${path}, data row ${row + 1}, column '${matrix.names[col]}' (#${col + 1}): infinite value (or beyond the float32 range); ` +
+        'cells must be finite numbers, or empty / NA / NaN when missing',
+      path,
+      { kind: 'not_imputable', column: col + 1, columnName: matrix.names[col] },
+    );
+  }
+  const ds = datasetState(name, path, fileHash(path), matrix, edges);
+  const empty = ds.stats.observed.findIndex((o) => o === 0);
+  if (empty >= 0) {
+    throw new TableInputError(
+      `${path}, column '${matrix.names[empty]}' (#${empty + 1}): no observed cell at all; nothing can impute it (drop the column)`,
+      path,
+      { kind: 'not_imputable', column: empty + 1, columnName: matrix.names[empty] },
+    );
+  }
+  return ds;
 }
 
 /** Content hash of an in-memory matrix (names and cells). */

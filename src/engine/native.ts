@@ -9,6 +9,8 @@ export interface EngineAddon {
   /** Restores observed cells of `original`, clips imputed ones to [min, max]; returns NaN cells left. */
   finishBand(imputed: readonly Float32Array[], original: readonly Float32Array[], min: Float64Array, max: Float64Array): number;
   fillColumns(columns: readonly Float32Array[], which: Uint8Array, values: Float64Array): void;
+  /** The first ±Infinity cell in row-major order, as [row, column], or null. */
+  firstInfinite(columns: readonly Float32Array[]): [number, number] | null;
 }
 
 export function engineAddon(): EngineAddon {

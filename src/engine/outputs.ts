@@ -63,6 +63,12 @@ export async function writeSequenceOutputs(outDir: string, ds: DatasetState, seq
     log.info(`${seq.label} / ${ds.name}: input or configuration changed from band ${first} on; outputs replaced`);
   }
   mkdirSync(dir, { recursive: true });
+  if (previous && old) {
+    // Forget the old entry first: if we are killed while replacing the files, the next run must
+    // not mistake them for current.
+    const { [ds.name]: _dropped, ...rest } = old.datasets;
+    await writeFileAtomic(manifestPath, JSON.stringify({ ...old, datasets: rest }, null, 2) + '\n');
+  }
   const table = await stitchTable(ds, store, nodes);
   await writeMatrix(table, csvPath);
   await writeFileAtomic(methodsPath, methodsCsv(ds, seq));

@@ -46,7 +46,7 @@ export function bandRowsSpec(title: string, bands: { band: number; rows: number;
 export function timePerMethodSpec(seconds: Record<string, number>): vl.TopLevelSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: 'Imputation time per method',
+    title: Object.keys(seconds).length ? 'Imputation time per method (this run)' : 'Nothing was computed in this run (all results reused)',
     width: 300,
     height: 180,
     data: { values: Object.entries(seconds).map(([method, s]) => ({ method, seconds: Math.round(s * 1000) / 1000 })) },

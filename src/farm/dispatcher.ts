@@ -104,6 +104,7 @@ export async function dispatch(pool: WorkerPool, items: readonly WorkItem[], hoo
     if (queue.length === 0) for (const w of idle.splice(0)) await pool.stop(w);
   };
 
+  let pendingReply: Promise<{ worker: number; reply: DoneMsg }> | undefined;
   idle.push(...pool.workers);
   await feed();
   while (inFlight.size > 0 || queue.length > 0) {
@@ -114,11 +115,15 @@ export async function dispatch(pool: WorkerPool, items: readonly WorkItem[], hoo
       continue;
     }
     const wake = idle.length > 0 && queue.some((c) => c.notBefore > Date.now());
-    const got = await (wake ? Promise.race([pool.next(), sleep(BUSY_RETRY_MS).then(() => null)]) : pool.next());
+    // One outstanding receive across turns: a reply that arrives while we wake up to retry a
+    // busy item must not be lost.
+    pendingReply ??= pool.next();
+    const got = await (wake ? Promise.race([pendingReply, sleep(BUSY_RETRY_MS).then(() => null)]) : pendingReply);
     if (got === null) {
       await feed();
       continue;
     }
+    pendingReply = undefined;
     const { worker, reply } = got;
     const flight = inFlight.get(worker);
     if (!flight) throw new Error(`dispatcher: reply from worker ${worker}, which has no task`);

@@ -75,6 +75,7 @@ export async function workerLoop(world: Communicator, runner: TaskRunner): Promi
     const task = asTask(m.payload, 0);
     let reply: DoneMsg;
     try {
+      injectedFault(world.rank);
       reply = await runner.run(task);
     } catch (err) {
       const message = `seq ${task.seq_idx}, dataset ${task.dataset}: ${(err as Error).stack ?? String(err)}`;
@@ -87,4 +88,13 @@ export async function workerLoop(world: Communicator, runner: TaskRunner): Promi
   }
   log.verbose(`worker ${world.rank}: stopped after ${tasks} tasks`);
   return tasks;
+}
+
+/**
+ * Test-only fault injection: HIERIMPUTE_FAULT_INJECT=worker:<rank> makes that worker fail its
+ * first task through the normal error path (TAG_ERROR to rank 0, then a job-wide abort).
+ */
+function injectedFault(rank: number): void {
+  const spec = process.env.HIERIMPUTE_FAULT_INJECT;
+  if (spec && spec === `worker:${rank}`) throw new Error(`injected fault on worker rank ${rank} (HIERIMPUTE_FAULT_INJECT)`);
 }

@@ -63,6 +63,9 @@ export function configureLogging(opts: LoggingOptions): void {
   rank = opts.rank;
   const transports: Transport[] = [];
   if (opts.console ?? opts.rank === 0) transports.push(new SyncLineTransport(2, consoleLine, false));
+  // Other ranks still show their errors on the console (the job's stderr), so a failing worker is
+  // visible even before (or without) a log folder.
+  else transports.push(new SyncLineTransport(2, consoleLine, false, { level: 'error' }));
   if (opts.dir) {
     mkdirSync(opts.dir, { recursive: true });
     const own = openSync(join(opts.dir, `rank_${opts.rank}.log`), 'a');

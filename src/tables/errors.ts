@@ -16,7 +16,8 @@ export type TableErrorKind =
   | 'unsupported_format' // an extension other than .csv / .arrow
   | 'bad_arrow'          // an .arrow file that cannot be decoded, or a column that is not numeric
   | 'dataset_collision'  // two files map to the same dataset name
-  | 'not_found';         // dataset folder or dataset name missing
+  | 'not_found'          // dataset folder or dataset name missing
+  | 'not_imputable';     // readable, but a sweep cannot run on it (no rows, ±inf, a column never observed)
 
 export interface TableErrorDetails {
   kind: TableErrorKind;

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 
 import type { Argv, CommandModule } from 'yargs';
 
-import { presetConfig, PRESETS, readConfigFile, type RunConfig } from '../../engine/config.js';
+import { ConfigError, presetConfig, PRESETS, readConfigFile, type RunConfig } from '../../engine/config.js';
 import { expandSweep, prefixNodeCount } from '../../engine/sweep.js';
 import { runSweep, checkDataDir } from '../../farm/run.js';
 import { checkHoldoutOptions, type EvaluateOptions } from '../../eval/index.js';
@@ -31,11 +31,11 @@ interface ConfigArgs {
 }
 
 export function resolveConfig(args: ConfigArgs): RunConfig {
-  if (args.config && args.preset) throw new Error('give either --config FILE or --preset NAME, not both');
-  if (!args.config && !args.preset) throw new Error(`give --config FILE (JSON or YAML) or --preset NAME (${Object.keys(PRESETS).join(', ')})`);
+  if (args.config && args.preset) throw new ConfigError('give either --config FILE or --preset NAME, not both');
+  if (!args.config && !args.preset) throw new ConfigError(`give --config FILE (JSON or YAML) or --preset NAME (${Object.keys(PRESETS).join(', ')})`);
   const config = args.config ? readConfigFile(args.config) : presetConfig(args.preset!);
   if (args.seed === undefined) return config;
-  if (!Number.isSafeInteger(args.seed) || args.seed < 0 || args.seed > 0xffffffff) throw new Error(`--seed must be an integer in [0, 2^32), got ${args.seed}`);
+  if (!Number.isSafeInteger(args.seed) || args.seed < 0 || args.seed > 0xffffffff) throw new ConfigError(`--seed must be an integer in [0, 2^32), got ${args.seed}`);
   return { ...config, seed: args.seed };
 }
 
@@ -112,8 +112,9 @@ export const sequencesCommand: CommandModule<object, ConfigArgs & { json: boolea
   describe: 'List the sequences (one method per band) a configuration sweeps',
   builder: (y) =>
     configOptions(y)
+      .usage('$0 sequences --config FILE|--preset NAME [--seed N] [--json]')
       .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
-      .epilogue(PRECEDENCE_HELP) as unknown as Argv<ConfigArgs & { json: boolean }>,
+      .epilogue('Settings: CLI flag > HIERIMPUTE_CONFIG / HIERIMPUTE_PRESET / HIERIMPUTE_SEED > config file > default.') as unknown as Argv<ConfigArgs & { json: boolean }>,
   handler: (argv) => {
     const config = resolveConfig(argv);
     const seqs = expandSweep(config);
