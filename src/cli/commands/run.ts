@@ -10,6 +10,7 @@
 //   threads     --threads     HIERIMPUTE_THREADS      -             1 (0 = all cores)
 //   log level   --log-level   HIERIMPUTE_LOG_LEVEL    -             info
 // Evaluation (flags only): --evaluate, --holdout (0.1), --holdout-seed (the run seed), --refit-best.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { Argv, CommandModule } from 'yargs';
@@ -71,6 +72,20 @@ export function evaluateOptions(argv: Pick<RunArgs, 'evaluate' | 'holdout' | 'ho
   return opts;
 }
 
+/**
+ * An --evaluate run fills OUT/sequences with imputations of the MASKED tables; a plain run fills
+ * it with the real ones. One output folder holds one kind, so a leaderboard never describes
+ * tables that were since replaced.
+ */
+export function checkOutKind(out: string, evaluate: boolean): void {
+  const evaluated = existsSync(join(out, 'holdout'));
+  const swept = existsSync(join(out, 'sequences'));
+  if (!evaluate && evaluated)
+    throw new ConfigError(`--out ${out} holds an --evaluate run (imputations of masked tables): add --evaluate, or use another --out`);
+  if (evaluate && swept && !evaluated)
+    throw new ConfigError(`--out ${out} holds a plain run; an --evaluate run needs its own --out (it would replace those tables with imputations of masked ones)`);
+}
+
 export const runCommand: CommandModule<object, RunArgs> = {
   command: 'run',
   describe: 'Run the sweep on every *.csv of a folder (checkpointed: rerun the same command to resume)',
@@ -101,6 +116,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       if (!Number.isInteger(threads) || threads < 0) throw new Error(`--threads must be an integer >= 0 (got ${threads})`);
       const evaluate = evaluateOptions(argv, config);
       checkDataDir(argv.data);
+      checkOutKind(argv.out, argv.evaluate);
       configureLogging({ rank: world.rank, dir: join(argv.out, 'logs'), level: logLevel });
       return runSweep(world, { config, dataDir: argv.data, outDir: argv.out, threads, progress: argv.progress, evaluate });
     });
