@@ -124,20 +124,7 @@ export const iterativeSimple: Imputer<IterativeSimpleOptions> = {
   defaults: { n_estimators: 10, max_iter: 10, tol: 1e-3, empty_columns: 'error' },
   options: simpleDocs,
   async impute(data, targetStart, options, ctx) {
-    const m = 'iterative_simple';
-    checkContext(m, ctx);
-    const params: MiceNativeParams = {
-      estimator: 'extratrees',
-      nEstimators: intOption(m, 'n_estimators', options.n_estimators, 1),
-      maxDepth: 0,
-      learningRate: 0.3,
-      maxIter: intOption(m, 'max_iter', options.max_iter, 1),
-      tol: positiveOption(m, 'tol', options.tol, true),
-      seed: ctx.seed,
-      threads: ctx.threads,
-      emptyColumns: checkEmptyColumns(m, options.empty_columns),
-    };
-    return (await runMice(data, targetStart, params, m)).matrix;
+    return imputeMice('iterative_simple', data, targetStart, { ...options, estimator: 'extratrees', max_depth: 0, learning_rate: 0.3 }, ctx);
   },
 };
 
@@ -156,24 +143,28 @@ export const iterativeFunction: Imputer<IterativeFunctionOptions> = {
     empty_columns: EMPTY_COLUMNS_DOC,
   },
   async impute(data, targetStart, options, ctx) {
-    const m = 'iterative_function';
-    checkContext(m, ctx);
-    const est = options.estimator;
-    if (est !== 'extratrees' && est !== 'xgboost')
-      throw new RangeError(`${m}: option estimator must be one of extratrees, xgboost (got ${String(est)})`);
-    const nEst = intOption(m, 'n_estimators', options.n_estimators, 0);
-    const depth = intOption(m, 'max_depth', options.max_depth, 0);
-    const params: MiceNativeParams = {
-      estimator: est,
-      nEstimators: nEst > 0 ? nEst : est === 'xgboost' ? 100 : 10,
-      maxDepth: depth > 0 ? depth : est === 'xgboost' ? 6 : 0,
-      learningRate: positiveOption(m, 'learning_rate', options.learning_rate),
-      maxIter: intOption(m, 'max_iter', options.max_iter, 1),
-      tol: positiveOption(m, 'tol', options.tol, true),
-      seed: ctx.seed,
-      threads: ctx.threads,
-      emptyColumns: checkEmptyColumns(m, options.empty_columns),
-    };
-    return (await runMice(data, targetStart, params, m)).matrix;
+    return imputeMice('iterative_function', data, targetStart, options, ctx);
   },
 };
+
+/** Both MICE methods: options checked and turned into the native parameters, then one run. */
+async function imputeMice(m: string, data: Matrix, targetStart: number, options: Readonly<IterativeFunctionOptions>, ctx: ImputeContext): Promise<Matrix> {
+  checkContext(m, ctx);
+  const est = options.estimator;
+  if (est !== 'extratrees' && est !== 'xgboost')
+    throw new RangeError(`${m}: option estimator must be one of extratrees, xgboost (got ${String(est)})`);
+  const nEst = intOption(m, 'n_estimators', options.n_estimators, est === 'extratrees' && m === 'iterative_simple' ? 1 : 0);
+  const depth = intOption(m, 'max_depth', options.max_depth, 0);
+  const params: MiceNativeParams = {
+    estimator: est,
+    nEstimators: nEst > 0 ? nEst : est === 'xgboost' ? 100 : 10,
+    maxDepth: depth > 0 ? depth : est === 'xgboost' ? 6 : 0,
+    learningRate: positiveOption(m, 'learning_rate', options.learning_rate),
+    maxIter: intOption(m, 'max_iter', options.max_iter, 1),
+    tol: positiveOption(m, 'tol', options.tol, true),
+    seed: ctx.seed,
+    threads: ctx.threads,
+    emptyColumns: checkEmptyColumns(m, options.empty_columns),
+  };
+  return (await runMice(data, targetStart, params, m)).matrix;
+}
