@@ -236,3 +236,23 @@ test('bad data: the failing table is named with line and column, the others comp
   assert.equal(existsSync(join(o, 'sequences', 'seq_0_knn_knn_xgboost_mean', 'beta.csv')), true);
   assert.deepEqual(Object.keys(summary(o).failed_datasets), ['broken']);
 });
+
+test('--lock-lease / HIERIMPUTE_LOCK_LEASE: validated, the flag wins over the variable', async () => {
+  const { lockLeaseMs } = await import('../dist/cli/commands/run.js');
+  const { DEFAULT_LEASE_MS } = await import('../dist/locks/index.js');
+  assert.equal(lockLeaseMs(undefined), DEFAULT_LEASE_MS);
+  assert.equal(lockLeaseMs(2.5), 2500);
+  for (const bad of [0, 0.5, -3, NaN, Infinity, 8 * 24 * 3600]) assert.throws(() => lockLeaseMs(bad), /--lock-lease must be a number of seconds in \[1, 604800\]/);
+  const o = tempDir('hi-lease-');
+  let r = await runCli(['run', '--preset', 'quick', '--data', data, '--out', o, '--progress=false', '--lock-lease', '0']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /--lock-lease must be a number of seconds in \[1, 604800\] \(got 0\)/);
+  r = await runCli(['run', '--preset', 'quick', '--data', data, '--out', o, '--progress=false'], { env: { HIERIMPUTE_LOCK_LEASE: 'soon' } });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /HIERIMPUTE_LOCK_LEASE=soon: expected a number/);
+  r = await runCli(['run', '--preset', 'quick', '--data', data, '--out', o, '--progress=false'], { env: { HIERIMPUTE_LOCK_LEASE: '0.1' } });
+  assert.match(r.stderr, /--lock-lease must be a number of seconds .*\(got 0\.1\)/);
+  r = await runCli(['run', '--preset', 'quick', '--data', data, '--out', o, '--progress=false', '--lock-lease', '30'], { env: { HIERIMPUTE_LOCK_LEASE: '0.1' } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(sequenceFiles(o), sequenceFiles(out), 'the lease never changes the outputs');
+});

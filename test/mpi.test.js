@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { mpirun, noLauncher, root } from './helpers/mpirun.js';
+import { assertAborted, mpirun, noLauncher, root } from './helpers/mpirun.js';
 
 const main = join(root, 'dist', 'main.js');
 const script = (name) => join(root, 'test', 'mpi', name);
@@ -35,11 +35,10 @@ test('mpiexec -n 4: TAG_STOP shuts every worker down after the queue empties', a
   assert.equal(Object.values(res.perWorker).reduce((a, b) => a + b, 0), 50);
 });
 
-test('mpiexec -n 4: an exception on rank 2 aborts the whole job non-zero within seconds, log flushed', async () => {
+test('mpiexec -n 4: an exception on rank 2 aborts the whole job (MPI_Abort, no hang), log flushed', async () => {
   const logDir = mkdtempSync(join(tmpdir(), 'hi-abort-'));
   const r = await mpirun(4, [script('throw-on-2.js'), logDir], { timeoutS: 60 });
-  assert.notEqual(r.code, 0);
-  assert.ok(r.ms < 20_000, `took ${r.ms} ms`);
+  assertAborted(r, join(logDir, 'rank_2.log'));
   const rank2 = readFileSync(join(logDir, 'rank_2.log'), 'utf8');
   assert.match(rank2, /deliberate failure on rank two/);
   assert.match(rank2, /\[Rank 2\]/);

@@ -13,7 +13,7 @@ import { runCommand, sequencesCommand } from './commands/run.js';
  * setting: either flag overrides both variables.
  */
 const ENV_SETTINGS: Readonly<Record<string, ReadonlyArray<[string, 'string' | 'number']>>> = {
-  run: [['config', 'string'], ['preset', 'string'], ['data', 'string'], ['out', 'string'], ['seed', 'number'], ['threads', 'number'], ['log-level', 'string']],
+  run: [['config', 'string'], ['preset', 'string'], ['data', 'string'], ['out', 'string'], ['seed', 'number'], ['threads', 'number'], ['lock-lease', 'number'], ['log-level', 'string']],
   sequences: [['config', 'string'], ['preset', 'string'], ['seed', 'number']],
   impute: [['seed', 'number'], ['threads', 'number']],
 };

@@ -18,6 +18,8 @@ export interface GroupEnv {
   readonly store: NodeStore;
   /** Kernel threads (1 on MPI ranks). */
   readonly threads: number;
+  /** Called with each node this call claimed and is about to compute (test fault injection). */
+  readonly afterClaim?: (node: NodeRef) => Promise<void>;
 }
 
 export type GroupOutcome = 'computed' | 'reused' | 'busy' | 'done';
@@ -56,6 +58,7 @@ export async function runOneGroup(env: GroupEnv, ds: DatasetState, methods: read
   if (!claim) return { done: false, progressed: false, outcome: 'busy', band: b, method: methods[b] };
   try {
     if (env.store.has(node)) return { done: false, progressed: true, outcome: 'reused', band: b, method: methods[b] };
+    await env.afterClaim?.(node);
     const t0 = performance.now();
     const { result, meanFilled } = await imputeBand(env, ds, methods, nodes, b);
     await env.store.write(node, result);

@@ -5,6 +5,7 @@ import type { JsonValue } from '../mpi/codec.js';
 import { TAG_DONE, TAG_ERROR, TAG_STOP, TAG_TASK } from '../mpi/tags.js';
 import type { Communicator } from '../mpi/world.js';
 import { asDone, asTask, type DoneMsg, type ErrorMsg, type TaskMsg } from './protocol.js';
+import { injectedFault } from './fault-inject.js';
 import type { TaskRunner } from './task-runner.js';
 
 export interface WorkerPool {
@@ -88,13 +89,4 @@ export async function workerLoop(world: Communicator, runner: TaskRunner): Promi
   }
   log.verbose(`worker ${world.rank}: stopped after ${tasks} tasks`);
   return tasks;
-}
-
-/**
- * Test-only fault injection: HIERIMPUTE_FAULT_INJECT=worker:<rank> makes that worker fail its
- * first task through the normal error path (TAG_ERROR to rank 0, then a job-wide abort).
- */
-function injectedFault(rank: number): void {
-  const spec = process.env.HIERIMPUTE_FAULT_INJECT;
-  if (spec && spec === `worker:${rank}`) throw new Error(`injected fault on worker rank ${rank} (HIERIMPUTE_FAULT_INJECT)`);
 }

@@ -14,6 +14,7 @@ import type { Communicator } from '../mpi/world.js';
 import { discoverDatasets } from '../tables/datasets.js';
 import { finishEvaluation, maskedPaths, prepareEvaluation, type EvaluateOptions } from '../eval/evaluate.js';
 import { dispatch, type DispatchStats, type WorkItem } from './dispatcher.js';
+import { holdAfterClaims } from './fault-inject.js';
 import { LocalPool, MpiPool, workerLoop } from './pool.js';
 import { TaskRunner } from './task-runner.js';
 
@@ -23,6 +24,8 @@ export interface RunOptions {
   outDir: string;
   /** Kernel threads per rank (1 = single-threaded; 0 = all cores). */
   threads: number;
+  /** Lease of node claims in ms (default DEFAULT_LEASE_MS): how long a lost rank's claim blocks its node. */
+  leaseMs?: number;
   progress?: boolean;
   /** --evaluate: hold out cells, sweep the masked tables, score (src/eval/evaluate.ts). */
   evaluate?: EvaluateOptions;
@@ -42,12 +45,13 @@ export async function runSweep(world: Communicator, opts: RunOptions): Promise<n
   if (datasets.length === 0) throw new Error(`--data ${opts.dataDir}: no *.csv files in this folder`);
   const sequences = expandSweep(config);
   const edges = bandEdges(config.bands.map((b) => b.width));
-  const store = new DiskStore(outDir, { rank: world.rank });
+  const store = new DiskStore(outDir, { rank: world.rank, leaseMs: opts.leaseMs });
   // --evaluate: every rank reads the masked tables rank 0 writes before dispatching any task.
   const paths = opts.evaluate ? maskedPaths(outDir, datasets) : new Map(datasets.map((d) => [d.name, d.path]));
-  const runner = new TaskRunner({ config, edges, paths, store, threads: opts.threads });
+  const worker = world.size > 1 && world.rank > 0;
+  const runner = new TaskRunner({ config, edges, paths, store, threads: opts.threads, afterClaim: worker ? holdAfterClaims(world.rank) : undefined });
 
-  if (world.size > 1 && world.rank > 0) {
+  if (worker) {
     await workerLoop(world, runner);
     return 0;
   }

@@ -3,7 +3,7 @@
 // With one rank, rank 0 calls this same code directly.
 import type { RunConfig } from '../engine/config.js';
 import { loadDataset, type DatasetState } from '../engine/dataset.js';
-import { nextBand, runOneGroup, sequenceNodes } from '../engine/group.js';
+import { nextBand, runOneGroup, sequenceNodes, type GroupEnv } from '../engine/group.js';
 import type { NodeStore } from '../engine/store.js';
 import type { MethodName } from '../impute/types.js';
 import { log } from '../log/logger.js';
@@ -18,10 +18,14 @@ export interface TaskRunnerOptions {
   threads: number;
   /** Loaded datasets kept in memory. */
   keepDatasets?: number;
+  /** Passed to runOneGroup (test fault injection on worker ranks). */
+  afterClaim?: GroupEnv['afterClaim'];
 }
 
 export class TaskRunner {
   private readonly loaded = new Map<string, DatasetState>();
+  /** Nodes found claimed by another rank or job, reported once each. */
+  private readonly waited = new Set<string>();
 
   constructor(private readonly opts: TaskRunnerOptions) {}
 
@@ -52,9 +56,17 @@ export class TaskRunner {
       return { ...base, done: true, progressed: false, outcome: 'failed', band: -1, next: -1, error: (err as Error).message };
     }
     const methods = task.methods as MethodName[];
-    const env = { config: this.opts.config, store: this.opts.store, threads: this.opts.threads };
+    const env: GroupEnv = { config: this.opts.config, store: this.opts.store, threads: this.opts.threads, afterClaim: this.opts.afterClaim };
     const r = await runOneGroup(env, ds, methods);
-    const next = nextBand(ds, this.opts.store, sequenceNodes(ds, this.opts.config, methods));
+    const nodes = sequenceNodes(ds, this.opts.config, methods);
+    if (r.outcome === 'busy' && !this.waited.has(nodes[r.band]!.key)) {
+      this.waited.add(nodes[r.band]!.key);
+      log.info(
+        `dataset ${task.dataset} band ${r.band} (${r.method}): node claimed by another rank or job; retried later ` +
+          '(taken over once its owner is seen dead on this host or its claim is older than --lock-lease)',
+      );
+    }
+    const next = nextBand(ds, this.opts.store, nodes);
     if (r.outcome === 'computed') log.verbose(`seq ${task.seq_idx} ${task.dataset} band ${r.band} (${r.method}) computed in ${r.seconds?.toFixed(2)} s`);
     return {
       ...base,

@@ -21,7 +21,11 @@ export function abortJob(world: Communicator | undefined, err: unknown, origin: 
     process.stderr.write(`[Rank ${rank}] ${origin}: ${text}\n`);
   }
   const finish = (): void => {
-    if (world?.isMpi) world.abort(1);
+    if (world?.isMpi) {
+      // Synchronous file transports: this line is on disk before the abort takes the process down.
+      log.error(`rank ${rank}: aborting every rank of the job (MPI_Abort)`);
+      world.abort(1);
+    }
     process.exit(1);
   };
   setTimeout(finish, FLUSH_MS + 500);

@@ -9,6 +9,7 @@
 //   seed        --seed        HIERIMPUTE_SEED         "seed"        0
 //   threads     --threads     HIERIMPUTE_THREADS      -             1 (0 = all cores)
 //   log level   --log-level   HIERIMPUTE_LOG_LEVEL    -             info
+//   lock lease  --lock-lease  HIERIMPUTE_LOCK_LEASE   -             120 s (DEFAULT_LEASE_MS)
 // Evaluation (flags only): --evaluate, --holdout (0.1), --holdout-seed (the run seed), --refit-best.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,11 +20,12 @@ import { ConfigError, presetConfig, PRESETS, readConfigFile, type RunConfig } fr
 import { expandSweep, prefixNodeCount } from '../../engine/sweep.js';
 import { runSweep, checkDataDir } from '../../farm/run.js';
 import { checkHoldoutOptions, type EvaluateOptions } from '../../eval/index.js';
+import { DEFAULT_LEASE_MS } from '../../locks/index.js';
 import { configureLogging, LOG_LEVELS, type LogLevel } from '../../log/logger.js';
 import { withWorld } from '../lifecycle.js';
 
 export const PRECEDENCE_HELP = `Settings: CLI flag > HIERIMPUTE_* environment variable (e.g. HIERIMPUTE_SEED, HIERIMPUTE_THREADS,
-HIERIMPUTE_DATA, HIERIMPUTE_OUT, HIERIMPUTE_CONFIG, HIERIMPUTE_PRESET, HIERIMPUTE_LOG_LEVEL) > config file > default.`;
+HIERIMPUTE_DATA, HIERIMPUTE_OUT, HIERIMPUTE_CONFIG, HIERIMPUTE_PRESET, HIERIMPUTE_LOG_LEVEL, HIERIMPUTE_LOCK_LEASE) > config file > default.`;
 
 interface ConfigArgs {
   config?: string;
@@ -51,12 +53,27 @@ interface RunArgs extends ConfigArgs {
   data: string;
   out: string;
   threads?: number;
+  'lock-lease'?: number;
   'log-level'?: LogLevel;
   progress: boolean;
   evaluate: boolean;
   holdout?: number;
   'holdout-seed'?: number;
   'refit-best': boolean;
+}
+
+/** Longest accepted --lock-lease (a week): beyond it a lost host's nodes would in effect never be recomputed. */
+const MAX_LEASE_S = 7 * 24 * 3600;
+
+/**
+ * --lock-lease in seconds -> the claim lease in ms (DEFAULT_LEASE_MS when not given). At least 1 s:
+ * the heartbeat refreshes a claim every lease / 6, and shorter leases only trade safety for nothing.
+ */
+export function lockLeaseMs(seconds: number | undefined): number {
+  if (seconds === undefined) return DEFAULT_LEASE_MS;
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 1 || seconds > MAX_LEASE_S)
+    throw new ConfigError(`--lock-lease must be a number of seconds in [1, ${MAX_LEASE_S}] (got ${seconds})`);
+  return Math.round(seconds * 1000);
 }
 
 /** The --evaluate options, or undefined; evaluation flags without --evaluate are an error. */
@@ -91,11 +108,17 @@ export const runCommand: CommandModule<object, RunArgs> = {
   describe: 'Run the sweep on every *.csv of a folder (checkpointed: rerun the same command to resume)',
   builder: (y) =>
     configOptions(y)
-      .usage('$0 run --config FILE|--preset NAME --data DIR --out DIR [--seed N] [--threads N] [--log-level L]')
+      .usage('$0 run --config FILE|--preset NAME --data DIR --out DIR [--seed N] [--threads N] [--lock-lease S] [--log-level L]')
       .option('data', { type: 'string', demandOption: true, describe: 'folder of input tables (*.csv, header row, NA/NaN/empty = missing); never modified' })
       .option('out', { type: 'string', demandOption: true, describe: 'output folder: sequences/, cache/ (checkpoints), logs/, plots/, run-summary.json' })
       .option('threads', { type: 'number', describe: 'kernel threads per rank (default 1); 0 = all cores (for single-rank runs; results never depend on it)' })
       .option('log-level', { type: 'string', choices: LOG_LEVELS, describe: 'console/log verbosity (default info)' })
+      .option('lock-lease', {
+        type: 'number',
+        describe:
+          `seconds after which a node claim that stopped being refreshed (its rank was killed, its host lost) is taken over by another rank or a rerun (default ${DEFAULT_LEASE_MS / 1000}). ` +
+          'Shorter: a rerun after a lost host waits less for that host\'s nodes. Too short: a rank frozen longer than the lease (swapping, SIGSTOP) loses its claim and the node is computed twice (outputs stay identical). See docs/locks.md',
+      })
       .option('progress', { type: 'boolean', default: true, describe: 'progress bar on a terminal (log lines otherwise)' })
       .option('evaluate', { type: 'boolean', default: false, describe: 'hide a share of the observed cells first (OUT/holdout/), sweep the masked tables, score every sequence: OUT/leaderboard.csv, OUT/best_sequences.csv, OUT/report.html' })
       .option('holdout', { type: 'number', describe: 'with --evaluate: share of each column\'s observed cells to hide, in (0, 1) (default 0.1; a column always keeps 2 observed cells)' })
@@ -114,11 +137,12 @@ export const runCommand: CommandModule<object, RunArgs> = {
     await withWorld({ logLevel }, async (world) => {
       const config = resolveConfig(argv);
       if (!Number.isInteger(threads) || threads < 0) throw new Error(`--threads must be an integer >= 0 (got ${threads})`);
+      const leaseMs = lockLeaseMs(argv['lock-lease']);
       const evaluate = evaluateOptions(argv, config);
       checkDataDir(argv.data);
       checkOutKind(argv.out, argv.evaluate);
       configureLogging({ rank: world.rank, dir: join(argv.out, 'logs'), level: logLevel });
-      return runSweep(world, { config, dataDir: argv.data, outDir: argv.out, threads, progress: argv.progress, evaluate });
+      return runSweep(world, { config, dataDir: argv.data, outDir: argv.out, threads, leaseMs, progress: argv.progress, evaluate });
     });
   },
 };
