@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <chrono>
 #include <cstring>
@@ -172,14 +173,41 @@ void FsyncDir(const std::string& dir) {
   close(fd);
 }
 
-// Testing only: HIERIMPUTE_LOCK_TEST_PAUSE_MS=n sleeps n ms at the two points of a takeover where a
-// slow taker matters (stale seen; succession right held), so tests can force the interleavings.
-void TestPause() {
-  static const long ms = [] {
-    const char* v = std::getenv("HIERIMPUTE_LOCK_TEST_PAUSE_MS");
-    return v ? std::strtol(v, nullptr, 10) : 0L;
+// Test-only hook (tests set it in child processes; nothing else does): HIERIMPUTE_LOCK_TEST_GATE=<dir>
+// holds a takeover at the two points where a slow taker matters, "stale" (the lock was seen stale)
+// and "right" (the succession right is held). At each point the process creates
+// <dir>/paused.<pid>.<point>, then waits until <dir>/go.<pid>.<point> or <dir>/go exists. A test
+// thus knows the taker sits inside the window, acts (releases, SIGKILLs, claims), then opens the
+// gate. A point already opened lets later arrivals straight through. A gate that cannot be created,
+// or stays closed for kTestGateMaxWaitMs, ends the process with status 70: a broken test fails
+// instead of hanging or silently running without the interleaving it wanted.
+constexpr int64_t kTestGateMaxWaitMs = 60000;
+
+void TestGate(const char* point) {
+  static const std::string* dir = [] {
+    const char* v = std::getenv("HIERIMPUTE_LOCK_TEST_GATE");
+    return v && *v ? new std::string(v) : nullptr;
   }();
-  if (ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  if (!dir) return;
+  const std::string pid = std::to_string(getpid());
+  const std::string paused = Join(*dir, "paused." + pid + "." + point);
+  const std::string mine = Join(*dir, "go." + pid + "." + point);
+  const std::string all = Join(*dir, "go");
+  int fd = open(paused.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    std::fprintf(stderr, "hierimpute lock test gate: cannot create '%s': %s\n", paused.c_str(), ErrnoText(errno).c_str());
+    _exit(70);
+  }
+  close(fd);
+  const int64_t giveUp = NowMs() + kTestGateMaxWaitMs;
+  while (access(mine.c_str(), F_OK) != 0 && access(all.c_str(), F_OK) != 0) {
+    if (NowMs() > giveUp) {
+      std::fprintf(stderr, "hierimpute lock test gate: '%s' not opened within %lld ms\n", paused.c_str(),
+                   static_cast<long long>(kTestGateMaxWaitMs));
+      _exit(70);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
 }
 
 // unlink that tolerates ENOENT (somebody already removed it).
@@ -512,12 +540,12 @@ std::shared_ptr<Claim> TryClaim(const std::string& path, const ClaimOptions& opt
     if (!RecordIsStale(cur, st, opts.leaseMs)) return nullptr;  // held by a live owner
 
     // Stale: take over generation cur.token, only as holder of its succession right.
-    TestPause();
+    TestGate("stale");
     SuccessionState s;
     Succession r = AcquireSuccession(p, cur.token, opts.leaseMs, me, &s);
     if (r == Succession::Busy) return nullptr;  // a live taker (or the owner releasing) is at it
     if (r == Succession::Vanished) continue;
-    TestPause();
+    TestGate("right");
     OwnerRecord again;
     struct stat st2{};
     if (!ReadRecord(path, &again, &st2)) {

@@ -76,6 +76,8 @@ class Claim {
   // Starts the detached heartbeat thread (heartbeatMs > 0). Call once.
   static void StartHeartbeat(const std::shared_ptr<Claim>& self, int64_t heartbeatMs);
   // Stops the heartbeat; returns at once (the thread exits at its next wake-up, touching nothing).
+  // No refresh lands after it returns: the thread calls futimens only while holding mu_, right after
+  // re-checking stop_, and this sets stop_ under mu_. So it needs no join to be synchronous.
   void StopHeartbeat();
   // False once released, once the heartbeat found the lock gone or replaced, or when the record at
   // the path now carries another token. Reads the file (a short synchronous call).

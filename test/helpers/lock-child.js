@@ -4,11 +4,17 @@
 //          start + i*roundMs calls tryClaim(plan[i].path); keeps every claim (never releases) until all
 //          children wrote done.<id>; prints {id, won: [token|null...], startedAt: [ms...]}
 //   hold   {paths, heartbeatMs}   claims every path, prints "claimed <json tokens>", then idles
-//   try    {path, leaseMs, sleepMs} sleeps, tries once, prints {token|null, stale}, releases
+//   try    {path, leaseMs, refreshedAfterMs?, refreshedPath?, holdUntil?}
+//          with refreshedAfterMs: first waits until the mtime of refreshedPath (default path) is
+//          later than refreshedAfterMs (a heartbeat refreshed it); then tries once, prints
+//          {token|null, stale, mtimeMs (of path, seen just before), refreshed?}; with holdUntil, keeps
+//          the claim until that file exists; releases
 //   exit   {path, how}            claims with a 10 ms heartbeat, then exits by process.exit (how='exit')
 //                                 or by letting the event loop run empty (how='drain'), without release
-//   reader {path, ms}             reads the raw lock file in a loop; prints counts of absent/complete/partial
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+//   reader {path, generations, done} reads the raw lock file in a loop until it has seen complete
+//                                 records of `generations` different claims, then creates the file
+//                                 `done`; prints counts of absent/complete/partial reads and generations
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { isStale, tryClaim } from '../../dist/locks/index.js';
@@ -17,6 +23,9 @@ const [mode, raw] = process.argv.slice(2);
 const args = JSON.parse(raw ?? '{}');
 const sleepBuf = new Int32Array(new SharedArrayBuffer(4));
 const sleep = (ms) => Atomics.wait(sleepBuf, 0, 0, ms);
+// Bound on every wait for an event, reached only when something is broken: fail instead of hanging.
+const SAFETY_MS = 60_000;
+const mtimeMs = (path) => statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? null;
 
 function waitUntil(t) {
   for (;;) {
@@ -30,9 +39,9 @@ if (mode === 'race') {
   const { dir, id, children, plan, roundMs } = args;
   writeFileSync(join(dir, `ready.${id}`), '');
   const go = join(dir, 'go');
-  const giveUp = Date.now() + 60_000; // never hang a test run: fail instead
+  const giveUp = Date.now() + SAFETY_MS;
   while (!existsSync(go)) {
-    if (Date.now() > giveUp) throw new Error('lock-child race: no go file after 60 s');
+    if (Date.now() > giveUp) throw new Error(`lock-child race: no go file after ${SAFETY_MS} ms`);
     sleep(2);
   }
   const start = Number(readFileSync(go, 'utf8'));
@@ -57,10 +66,24 @@ if (mode === 'race') {
   process.stdout.write('claimed ' + JSON.stringify(tokens) + '\n');
   setInterval(() => {}, 1000);
 } else if (mode === 'try') {
-  sleep(args.sleepMs ?? 0);
+  const report = {};
+  if (args.refreshedAfterMs !== undefined) {
+    const watched = args.refreshedPath ?? args.path;
+    const giveUp = Date.now() + SAFETY_MS;
+    while (!(mtimeMs(watched) > args.refreshedAfterMs) && Date.now() < giveUp) sleep(2);
+    report.refreshed = mtimeMs(watched) > args.refreshedAfterMs;
+  }
+  const seenMtimeMs = mtimeMs(args.path);
   const stale = isStale(args.path, args.leaseMs);
   const h = tryClaim(args.path, { leaseMs: args.leaseMs, heartbeatMs: 0 });
-  process.stdout.write(JSON.stringify({ token: h ? h.owner.token : null, stale }) + '\n');
+  process.stdout.write(JSON.stringify({ token: h ? h.owner.token : null, stale, mtimeMs: seenMtimeMs, ...report }) + '\n');
+  if (args.holdUntil) {
+    const giveUp = Date.now() + SAFETY_MS;
+    while (!existsSync(args.holdUntil)) {
+      if (Date.now() > giveUp) throw new Error(`lock-child try: ${args.holdUntil} not created within ${SAFETY_MS} ms`);
+      sleep(2);
+    }
+  }
   h?.release();
 } else if (mode === 'exit') {
   const h = tryClaim(args.path, { leaseMs: 60_000, heartbeatMs: 10 });
@@ -68,10 +91,11 @@ if (mode === 'race') {
   if (args.how === 'exit') process.exit(0);
   // 'drain': nothing keeps the event loop alive; the heartbeat thread must not either.
 } else if (mode === 'reader') {
-  const counts = { absent: 0, complete: 0, partial: 0 };
+  const counts = { absent: 0, complete: 0, partial: 0, generations: 0 };
+  let lastToken = null;
   process.stdout.write('ready\n');
-  const end = Date.now() + args.ms;
-  while (Date.now() < end) {
+  const giveUp = Date.now() + SAFETY_MS; // the test then fails on too few generations
+  while (counts.generations < args.generations && Date.now() < giveUp) {
     let text;
     try {
       text = readFileSync(args.path, 'utf8');
@@ -82,9 +106,16 @@ if (mode === 'race') {
       }
       throw err;
     }
-    if (text.startsWith('hierimpute-lock 1\n') && /\ntoken=[0-9a-f]{32}\n/.test(text) && text.endsWith('\n')) counts.complete++;
-    else counts.partial++;
+    const token = text.startsWith('hierimpute-lock 1\n') && text.endsWith('\n') ? /\ntoken=([0-9a-f]{32})\n/.exec(text)?.[1] : undefined;
+    if (token === undefined) {
+      counts.partial++;
+      continue;
+    }
+    counts.complete++;
+    if (token !== lastToken) counts.generations++;
+    lastToken = token;
   }
+  writeFileSync(args.done, '');
   process.stdout.write(JSON.stringify(counts) + '\n');
 } else if (mode !== undefined) {
   throw new Error(`lock-child.js: unknown mode ${mode}`);
