@@ -10,6 +10,12 @@ if [ $# -lt 1 ] || ! [[ $1 =~ ^[0-9]+$ ]]; then
 fi
 n=$1; shift
 info=build/build-info.json
+if [ "$(node -p "require('./$info').mpi")" = false ]; then
+  echo "scripts/mpirun.sh: $info says the native build has no MPI addon ($(node -p "require('./$info').mpiNote"))." >&2
+  echo "  Install an MPI (Debian: apt-get install openmpi-bin libopenmpi-dev), then rebuild:" >&2
+  echo "  HIERIMPUTE_BUILD_MPI=ON npx cmake-js rebuild --log-level warn" >&2
+  exit 1
+fi
 flavor=$(node -p "require('./$info').mpiFlavor")
 mpiexec=$(node -p "require('./$info').mpiexec")
 limit=${HIERIMPUTE_MPI_TIMEOUT:-600}

@@ -27,6 +27,16 @@ if [ "${HIERIMPUTE_SKIP_BROWSER:-0}" != "1" ] && [ -z "${HIERIMPUTE_CHROMIUM:-}"
   say "chromium is missing: it is needed by test/report-browser.test.js (HIERIMPUTE_SKIP_BROWSER=1 skips the test and this install)"
   missing+=(chromium)
 fi
+# A throwaway SLURM cluster for test/slurm.test.js (it starts its own munged, slurmctld and slurmd
+# in a scratch folder; nothing is configured system-wide): Debian's slurm-wlm and munge, about
+# 30 MB, and iproute2 for the network namespaces of its several-hosts test.
+# HIERIMPUTE_SKIP_SLURM=1 skips this install; the test then skips, naming what is missing.
+have() { PATH="$PATH:/usr/sbin:/sbin" command -v "$1" >/dev/null 2>&1; }
+if [ "${HIERIMPUTE_SKIP_SLURM:-0}" != "1" ]; then
+  if ! have slurmctld || ! have slurmd || ! have sbatch; then missing+=(slurm-wlm); fi
+  if ! have munged; then missing+=(munge); fi
+  if ! have ip; then missing+=(iproute2); fi
+fi
 
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "${HIERIMPUTE_SKIP_APT:-0}" = "1" ]; then
@@ -52,8 +62,19 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   say "npm ci (builds the native addons and the TypeScript)"
   npm ci --no-audit --no-fund --loglevel=error
 else
+  # A build folder configured while no MPI was installed keeps building without it (cmake-js runs
+  # CMake's configure step only in a fresh folder): rebuild it from scratch once an MPI is there,
+  # unless HIERIMPUTE_BUILD_MPI=OFF asks for no MPI.
+  if [ -f build/build-info.json ] && command -v mpicc >/dev/null 2>&1 && node -e "
+    const i = require('./build/build-info.json');
+    const off = /^(off|0|false|no|n)$/i.test(process.env.HIERIMPUTE_BUILD_MPI || '');
+    process.exit(i.mpi === false && i.mpiNote === 'no MPI found' && !off ? 0 : 1);"; then
+    say "build/ was configured without MPI; rebuilding it with $(command -v mpicc)"
+    npx --no-install cmake-js rebuild --log-level warn >/dev/null
+  fi
   # Incremental: both are fast when nothing changed.
   npx --no-install cmake-js compile --log-level warn >/dev/null
   npx --no-install tsc -p tsconfig.json
 fi
-say "ready: $(node dist/main.js --version) ($(node -p "require('./build/build-info.json').mpiFlavor"), $(ls build/Release/*.node | wc -l) addons)"
+mpi=$(node -p "const i = require('./build/build-info.json'); i.mpi === false ? 'no MPI: ' + i.mpiNote : i.mpiFlavor")
+say "ready: $(node dist/main.js --version) ($mpi, $(ls build/Release/*.node | wc -l) addons)"

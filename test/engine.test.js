@@ -226,15 +226,18 @@ test('bad configs fail with the band named and write nothing', async () => {
 test('bad data: the failing table is named with line and column, the others complete, exit non-zero', async () => {
   const d = makeData();
   writeFileSync(join(d, 'broken.csv'), 'x,y\n1,2\n3,oops\n');
+  // ±inf is found at load, by the reader: the file line (the blank line counts), not a row index
+  writeFileSync(join(d, 'infinite.csv'), 'x,y\n1,2\n\n3,inf\n,4\n');
   const o = tempDir('hi-out-');
   const r = await runCli(['run', '--preset', 'quick', '--data', d, '--out', o, '--progress=false']);
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /broken/);
   assert.match(r.stderr, /line 3/);
   assert.match(r.stderr, /oops/);
+  assert.ok(r.stderr.includes(`${join(d, 'infinite.csv')}, line 4, column 'y' (#2): "inf" is an infinite value`), r.stderr);
   assert.equal(existsSync(join(o, 'sequences', 'seq_0_knn_knn_xgboost_mean', 'broken.csv')), false);
   assert.equal(existsSync(join(o, 'sequences', 'seq_0_knn_knn_xgboost_mean', 'beta.csv')), true);
-  assert.deepEqual(Object.keys(summary(o).failed_datasets), ['broken']);
+  assert.deepEqual(Object.keys(summary(o).failed_datasets).sort(), ['broken', 'infinite']);
 });
 
 test('--lock-lease / HIERIMPUTE_LOCK_LEASE: validated, the flag wins over the variable', async () => {

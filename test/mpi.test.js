@@ -56,6 +56,8 @@ test('mpiexec -n 4: hierimpute info lists 4 ranks with distinct pids', async () 
   assert.notEqual(info.launchMode, 'single');
   assert.match(info.threadLevel, /^MPI_THREAD_/);
   assert.match(info.xgboost, /^\d+\.\d+\.\d+$/);
+  assert.equal(info.mpiBuilt, true);
+  assert.equal(info.mpiHowToBuild, undefined);
   assert.equal(r.stdout.trim().split('\n').length, 1, 'only rank 0 prints');
 });
 

@@ -13,7 +13,7 @@ import { imputeCommand, methodsHelp, runImpute } from '../dist/cli/commands/impu
 import { knn } from '../dist/impute/methods/knn.js';
 import { OptionError, parseParams } from '../dist/impute/options.js';
 import { getImputer, listMethods, plannedMethods, registerImputer } from '../dist/impute/registry.js';
-import { readMatrix } from '../dist/tables/io.js';
+import { readMatrix, writeMatrix } from '../dist/tables/io.js';
 import { makeMatrix } from '../dist/tables/matrix.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -107,13 +107,61 @@ test('runImpute checks everything before reading the input', async () => {
   await assert.rejects(runImpute({ ...args, threads: -2 }), /--threads must be an integer >= 0/);
   await assert.rejects(runImpute({ ...args, input: join(dir, 'missing.csv') }), /missing\.csv/);
   assert.ok(!existsSync(join(dir, 'o.csv')));
-  // an all-missing column: the error names the column and the fix
+  // an all-missing column: the error names the file, the column and the fixes
   const empty = writeInput('empty.csv', 'a,b\n1,\n2,\n,\n');
-  await assert.rejects(runImpute({ ...args, input: empty }), /knn: column 'b' has no observed value in the 3 fit rows.*--param empty_columns=zero/s);
+  await assert.rejects(runImpute({ ...args, input: empty }), (err) => {
+    assert.equal(err.name, 'TableInputError');
+    assert.equal(err.message, `${empty}, column 'b' (#2): no observed cell at all; nothing can impute it (drop the column, or fill it with 0: --param empty_columns=zero)`);
+    return true;
+  });
   await runImpute({ ...args, input: empty, param: ['empty_columns=zero'] });
   const z = await readMatrix(args.output);
   assert.deepEqual([...z.columns[1]], [0, 0, 0]);
   assert.deepEqual([...z.columns[0]], [1, 2, 1.5]);
+});
+
+test('runImpute checks the input at load: data errors name the file, line and column, for every method', async () => {
+  const output = join(dir, 'o-inf.csv');
+  // line 4 of the file is data row 2: the blank line counts, a method's 0-based row would not
+  const inf = writeInput('inf.csv', 'a,b,c\n1,2,3\n\n4,inf,\n,5,6\n7,8,9\n');
+  for (const method of ['mean', 'knn', 'xgboost', 'iterative_simple']) {
+    await assert.rejects(runImpute({ method, input: inf, output, seed: 0, threads: 1 }), (err) => {
+      assert.equal(err.name, 'TableInputError');
+      assert.equal(err.kind, 'not_imputable');
+      assert.equal(err.line, 4);
+      assert.equal(err.column, 2);
+      assert.equal(err.columnName, 'b');
+      assert.ok(err.message.startsWith(`${inf}, line 4, column 'b' (#2): "inf" is an infinite value`), `${method}: ${err.message}`);
+      assert.doesNotMatch(err.message, /0-based/);
+      return true;
+    });
+  }
+  const big = writeInput('big.csv', 'a,b\n1,2\n-1e39,\n');
+  await assert.rejects(runImpute({ method: 'knn', input: big, output, seed: 0, threads: 1 }), {
+    message: `${big}, line 3, column 'a' (#1): "-1e39" is beyond the float32 range (about +-3.4e38), so it reads as -inf; ` +
+      'cells to impute must be finite numbers, or empty / NA / NaN when missing',
+  });
+  // .arrow input: no lines, so the data row
+  const arrowIn = join(dir, 'inf.arrow');
+  await runImpute({ method: 'mean', input: writeInput('fin.csv', 'a,b\n1,\n2,3\n'), output: arrowIn, seed: 0, threads: 1 });
+  const m = await readMatrix(arrowIn);
+  m.columns[1][0] = -Infinity;
+  await writeMatrix(m, arrowIn);
+  await assert.rejects(runImpute({ method: 'knn', input: arrowIn, output, seed: 0, threads: 1 }), {
+    message: `${arrowIn}, data row 1, column 'b' (#2): -inf is an infinite value; cells to impute must be finite numbers, or NaN when missing`,
+  });
+  assert.ok(!existsSync(output), 'nothing written on a data error');
+  // the command line prints that message (one line, no stack) and exits non-zero
+  const r = spawnSync(process.execPath, [join(root, 'dist', 'main.js'), 'impute', '--method', 'knn', '--input', inf, '--output', output], { encoding: 'utf8' });
+  assert.equal(r.status, 1);
+  assert.equal(r.stderr.trim().split('\n')[0], `hierimpute: ${inf}, line 4, column 'b' (#2): "inf" is an infinite value; cells to impute must be finite numbers, or empty / NA / NaN when missing`);
+});
+
+test('runImpute: a header of numbers (years) names the columns, and the output keeps that header', async () => {
+  const input = writeInput('years.csv', '1856,1860,1864\n1,2,3\n,4,5\n6,,8\n');
+  const output = join(dir, 'years-out.csv');
+  await runImpute({ method: 'mean', input, output, seed: 0, threads: 1 });
+  assert.equal(readFileSync(output, 'utf8'), '1856,1860,1864\n1,2,3\n3.5,4,5\n6,3,8\n');
 });
 
 async function cli(args) {

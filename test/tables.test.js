@@ -110,6 +110,22 @@ describe('CSV reading', () => {
     assert.deepEqual(Array.from(mixed.columns[0]), [1, 3, 5]);
   });
 
+  it('the first line is always the header, even when every field is a number (names, as pandas reads them)', async () => {
+    const m = await readMatrix(fx('numeric-header.csv'));
+    assert.deepEqual(m.names, ['1856', '1860', '1864']);
+    assert.equal(m.nRows, 2);
+    assert.deepEqual(Array.from(m.columns[0]), [4, 7]);
+    assert.deepEqual(Array.from(m.columns[1]), [5, NaN]);
+    // a name is the text as written, never a parsed value
+    const odd = await readMatrix(csvFile('1.50,-0,1e3,inf,NA\n1,2,3,4,5\n'));
+    assert.deepEqual(odd.names, ['1.50', '-0', '1e3', 'inf', 'NA']);
+    assert.deepEqual(Array.from(odd.columns[4]), [5]);
+    // written back unquoted: the same header line as the input
+    const out = tmpFile('years-out.csv');
+    await writeMatrix(m, out);
+    assert.equal(readFileSync(out, 'utf8'), '1856,1860,1864\n4,5,6\n7,,9\n');
+  });
+
   it('reads a header-only file as zero rows', async () => {
     const m = await readMatrix(csvFile('a,b\n'));
     assert.deepEqual(m.names, ['a', 'b']);
@@ -147,11 +163,6 @@ describe('CSV errors name file, line and column', () => {
     });
   });
 
-  it('no header: first line is all numbers', async () => {
-    const p = fx('no-header.csv');
-    await rejectsWith(readMatrix(p), { kind: 'no_header', line: 1, message: [p, 'line 1', 'looks like data, not a header'] });
-  });
-
   it('empty header name', async () => {
     const p = fx('empty-header.csv');
     await rejectsWith(readMatrix(p), { kind: 'empty_header_name', line: 1, column: 2, message: [p, 'line 1', 'column #2', 'empty column name'] });
@@ -163,6 +174,28 @@ describe('CSV errors name file, line and column', () => {
     await rejectsWith(readMatrix(p), { kind: 'not_a_number', line: 4, column: 2, columnName: 'b\nc', message: ['line 4', '"x"'] });
     const q = fx('multiline-header-cell.csv');
     await rejectsWith(readMatrix(q), { kind: 'not_a_number', line: 2, column: 1, columnName: 'note', message: ['"multi\nline" is not a number'] });
+  });
+
+  it('finite: a cell that reads as ±inf is an error at its line and column (tables to impute)', async () => {
+    // by default ±inf is a value, as pandas reads it
+    const text = 'a,b,c\n1,2,3\n\n4,inf,6\n7,8,9\n';
+    assert.deepEqual(Array.from((await readMatrix(csvFile(text))).columns[1]), [2, Infinity, 8]);
+    const p = csvFile(text);
+    await rejectsWith(readMatrix(p, { finite: true }), {
+      kind: 'not_imputable', file: p, line: 4, column: 2, columnName: 'b',
+      message: [p, "line 4, column 'b' (#2)", '"inf" is an infinite value', 'empty / NA / NaN when missing'],
+    });
+    // the general path (quotes) and the fast path (plain numbers) agree; beyond float32 says why
+    await rejectsWith(readMatrix(csvFile('a,b\n1,"-Infinity"\n'), { finite: true }), { kind: 'not_imputable', line: 2, column: 2, message: ['"-Infinity" is an infinite value'] });
+    await rejectsWith(readMatrix(csvFile('a,b\n1,2\n-1e39,3\n'), { finite: true }), {
+      kind: 'not_imputable', line: 3, column: 1, columnName: 'a', message: ['"-1e39" is beyond the float32 range', 'reads as -inf'],
+    });
+    // the first one in file order wins (row-major), and an earlier text error still comes first
+    await rejectsWith(readMatrix(csvFile('a,b\n1,inf\ninf,2\n'), { finite: true }), { line: 2, column: 2 });
+    await rejectsWith(readMatrix(csvFile('a,b\nx,inf\n'), { finite: true }), { kind: 'not_a_number', line: 2, column: 1 });
+    // finite values at the float32 limits pass
+    const ok = await readMatrix(csvFile('a\n3.4028234e38\n-3.4028234e38\n1e-50\nNaN\n'), { finite: true });
+    assert.deepEqual(Array.from(ok.columns[0]), [3.4028234e38, -3.4028234e38, 0, NaN].map(Math.fround));
   });
 
   it('hints at another separator', async () => {
@@ -256,7 +289,7 @@ describe('CSV writing', () => {
     const p = tmpFile('names.csv');
     await writeMatrix(makeMatrix(names, cols), p);
     const header = readFileSync(p, 'utf8').split('\n').slice(0, 2).join('\n');
-    assert.equal(header, 'plain,with space,"a,b","say ""hi"""," pad ","123","line\nbreak",NA');
+    assert.equal(header, 'plain,with space,"a,b","say ""hi"""," pad ",123,"line\nbreak",NA');
     const back = await readMatrix(p);
     assert.deepEqual(back.names, names);
     back.columns.forEach((c, i) => assert.deepEqual(Array.from(c), [i, i + 0.5]));
@@ -336,6 +369,20 @@ describe('threads never change results', () => {
     for (const t of [1, 4, 0]) errs.push(await rejectsWith(readMatrix(p, { threads: t }), { kind: 'not_a_number', line: 45004, column: 1 }));
     assert.ok(errs.every((e) => e.message === errs[0].message));
     await assert.rejects(readMatrix(p, { threads: -1 }), /threads must be an integer >= 0/);
+  });
+
+  it('finite: the first ±inf in the file, with its exact line, whatever the thread count', async () => {
+    const text = readFileSync(await (async () => { const p = tmpFile('src.csv'); await writeMatrix(m, p); return p; })(), 'utf8');
+    const lines = text.split('\n');
+    lines[40001] = lines[40001].replace(/,[^,]*$/, ',1e39'); // line 40002, column c7 (last)
+    lines[52001] = lines[52001].replace(/^[^,]*/, 'inf');     // a later one, in another piece
+    const p = csvFile(lines.join('\n'));
+    const errs = [];
+    for (const t of [1, 4, 0]) {
+      errs.push(await rejectsWith(readMatrix(p, { threads: t, finite: true }), { kind: 'not_imputable', line: 40002, column: 8, columnName: 'c7' }));
+    }
+    assert.ok(errs.every((e) => e.message === errs[0].message));
+    assert.equal((await readMatrix(p, { threads: 0 })).columns[7][40000], Infinity, 'without finite the value reads as inf');
   });
 });
 
@@ -433,6 +480,18 @@ describe('Arrow', () => {
     const m = tableToMatrix(back);
     assert.deepEqual(Array.from(m.columns[0]), [1, 2, 5]);
     assert.deepEqual(Array.from(m.columns[1]), [3, 4, NaN]);
+  });
+
+  it('finite: the first ±inf of an .arrow file is an error naming its data row and column', async () => {
+    const p = tmpFile('inf.arrow');
+    await writeMatrix(makeMatrix(['a', 'b'], [new Float32Array([1, 2, -Infinity]), new Float32Array([3, Infinity, 5])]), p);
+    assert.equal((await readMatrix(p)).columns[1][1], Infinity, 'without finite the value reads as inf');
+    await rejectsWith(readMatrix(p, { finite: true }), {
+      kind: 'not_imputable', file: p, column: 2, columnName: 'b', message: [p, "data row 2, column 'b' (#2)", 'inf is an infinite value'],
+    });
+    const q = tmpFile('ok.arrow');
+    await writeMatrix(makeMatrix(['a'], [new Float32Array([1, NaN, 3.4028234663852886e38])]), q);
+    assert.equal((await readMatrix(q, { finite: true })).nRows, 3);
   });
 
   it('foreign tables: nulls become NaN, other numeric types are cast, text columns are refused', async () => {

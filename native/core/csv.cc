@@ -142,7 +142,8 @@ class Scanner {
   // to dst[c][row] and returns true; returns false, consuming nothing, when the record needs the
   // general path (blank line, quotes, NA tokens, '+', out-of-range numbers, errors), which then
   // parses it again from the start (so both paths accept and reject exactly the same input).
-  bool TryFastRecord(size_t n_cols, float* const* dst, size_t row) {
+  // finite: a value that reads as +-inf also takes the general path, which reports it.
+  bool TryFastRecord(size_t n_cols, float* const* dst, size_t row, bool finite) {
     const char* p = p_;
     const char* const end = end_;
     while (p < end && IsSpace(*p)) ++p;
@@ -157,6 +158,7 @@ class Scanner {
         p = r.ptr;
         while (p < end && IsSpace(*p)) ++p;
         v = std::isnan(d) ? kNaN : static_cast<float>(d);
+        if (finite && std::isinf(v)) return false;
       }
       if (c + 1 < n_cols) {
         if (p >= end || *p != ',') return false;
@@ -287,24 +289,10 @@ inline bool ParseCell(const FieldView& f, float& out) {
   return false;
 }
 
+// The first record is always the header, as pandas' read_csv (header=0) reads it: numeric fields
+// ("1856,1860,...") are column names like any other.
 std::vector<std::string> ParseHeader(const std::vector<FieldView>& fields, int64_t line,
                                      const std::string& file) {
-  // A header whose every field is an unquoted number is almost surely a data row.
-  bool all_numbers = true;
-  for (const FieldView& f : fields) {
-    float v;
-    if (f.quoted || !ParseNumber(f.begin, f.end, v)) {
-      all_numbers = false;
-      break;
-    }
-  }
-  if (all_numbers) {
-    std::string first = std::string(fields[0].begin, fields[0].end);
-    throw CsvInputError(ErrorKind::kNoHeader,
-                        Where(file, line) + ": the first line looks like data, not a header (every field is a number, "
-                                            "e.g. " + Quote(first) + "); add a header line with one name per column",
-                        file, line);
-  }
   std::vector<std::string> names;
   names.reserve(fields.size());
   std::unordered_map<std::string, size_t> seen;
@@ -429,8 +417,7 @@ bool NeedsQuoting(const std::string& name) {
   for (char c : name) {
     if (c == ',' || c == '"' || c == '\n' || c == '\r') return true;
   }
-  float v;
-  return ParseNumber(name.data(), name.data() + name.size(), v);
+  return false;
 }
 
 void FsyncDir(const std::string& dir) {
@@ -446,7 +433,6 @@ const char* ErrorKindCode(ErrorKind kind) {
   switch (kind) {
     case ErrorKind::kIo: return "io";
     case ErrorKind::kEmptyFile: return "empty_file";
-    case ErrorKind::kNoHeader: return "no_header";
     case ErrorKind::kEmptyHeaderName: return "empty_header_name";
     case ErrorKind::kDuplicateHeader: return "duplicate_header";
     case ErrorKind::kRaggedRow: return "ragged_row";
@@ -454,15 +440,30 @@ const char* ErrorKindCode(ErrorKind kind) {
     case ErrorKind::kUnterminatedQuote: return "unterminated_quote";
     case ErrorKind::kBadQuote: return "bad_quote";
     case ErrorKind::kInvalidArgument: return "invalid_argument";
+    case ErrorKind::kNotImputable: return "not_imputable";
   }
   return "unknown";
 }
 
 namespace {
 
+// The error for a cell that reads as +-inf when the caller asked for finite values.
+[[noreturn]] void ThrowNotFinite(const std::string& file, int64_t line, const std::string& name, size_t c,
+                                 const std::string& text, float v) {
+  // "inf" / "-Infinity" say so themselves; a long number that overflows float32 needs the reason.
+  const bool spelled_inf = text.find_first_of("iI") != std::string::npos;
+  const std::string what = spelled_inf ? " is an infinite value"
+                                       : std::string(" is beyond the float32 range (about +-3.4e38), so it reads as ") +
+                                             (v < 0 ? "-inf" : "inf");
+  throw CsvInputError(ErrorKind::kNotImputable,
+                      Where(file, line) + ", " + ColumnLabel(name, static_cast<int64_t>(c + 1)) + ": " + Quote(text) +
+                          what + "; cells to impute must be finite numbers, or empty / NA / NaN when missing",
+                      file, line, static_cast<int64_t>(c + 1), name);
+}
+
 // Parses the data records left in `scanner` into one vector per column.
 std::vector<std::vector<float>> ParseRows(Scanner& scanner, const std::vector<std::string>& names,
-                                          const std::string& file, size_t& n_rows) {
+                                          const std::string& file, bool finite, size_t& n_rows) {
   const size_t n_cols = names.size();
   std::vector<std::vector<float>> columns(n_cols);
   std::vector<FieldView> fields;
@@ -484,7 +485,7 @@ std::vector<std::vector<float>> ParseRows(Scanner& scanner, const std::vector<st
         dst[c] = columns[c].data();
       }
     }
-    if (scanner.TryFastRecord(n_cols, dst.data(), row)) {
+    if (scanner.TryFastRecord(n_cols, dst.data(), row, finite)) {
       ++row;
       continue;
     }
@@ -509,6 +510,7 @@ std::vector<std::vector<float>> ParseRows(Scanner& scanner, const std::vector<st
                                 Quote(text) + " is not a number (a cell must be a number, or empty / NA / NaN when missing)" + hint,
                             file, line, static_cast<int64_t>(c + 1), names[c]);
       }
+      if (finite && std::isinf(v)) ThrowNotFinite(file, line, names[c], c, fields[c].Text(), v);
       dst[c][row] = v;
     }
     ++row;
@@ -525,7 +527,7 @@ constexpr size_t kMinChunkBytes = 1 << 20;
 // order. Returns false when any piece fails; the caller then parses sequentially, so an error is
 // always the first one in file order with its exact line number.
 bool ParseRowsParallel(const char* body, const char* end, unsigned n_threads, const std::vector<std::string>& names,
-                       const std::string& file, Table& t) {
+                       const std::string& file, bool finite, Table& t) {
   std::vector<const char*> cuts{body};
   const size_t len = static_cast<size_t>(end - body);
   for (unsigned k = 1; k < n_threads; ++k) {
@@ -548,7 +550,7 @@ bool ParseRowsParallel(const char* body, const char* end, unsigned n_threads, co
   auto work = [&](size_t i) {
     try {
       Scanner s(cuts[i], static_cast<size_t>(cuts[i + 1] - cuts[i]), file, /*at_file_start=*/false);
-      pieces[i].columns = ParseRows(s, names, file, pieces[i].n_rows);
+      pieces[i].columns = ParseRows(s, names, file, finite, pieces[i].n_rows);
     } catch (const CsvInputError&) {
       pieces[i].failed = true;
     } catch (...) {
@@ -587,7 +589,7 @@ unsigned ResolveThreads(int threads) {
   return hw ? hw : 1;
 }
 
-Table ParseCsv(const char* data, size_t size, const std::string& file, int threads) {
+Table ParseCsv(const char* data, size_t size, const std::string& file, int threads, bool finite) {
   Scanner scanner(data, size, file);
   std::vector<FieldView> fields;
   int64_t line = 0;
@@ -603,16 +605,16 @@ Table ParseCsv(const char* data, size_t size, const std::string& file, int threa
   unsigned n_threads = ResolveThreads(threads);
   n_threads = static_cast<unsigned>(std::min<size_t>(n_threads, body_len / kMinChunkBytes));
   if (n_threads > 1 && !std::memchr(body, '"', body_len) &&
-      ParseRowsParallel(body, scanner.end(), n_threads, t.names, file, t)) {
+      ParseRowsParallel(body, scanner.end(), n_threads, t.names, file, finite, t)) {
     return t;
   }
-  t.columns = ParseRows(scanner, t.names, file, t.n_rows);
+  t.columns = ParseRows(scanner, t.names, file, finite, t.n_rows);
   return t;
 }
 
-Table ReadCsvFile(const std::string& path, int threads) {
+Table ReadCsvFile(const std::string& path, int threads, bool finite) {
   std::string data = ReadWholeFile(path);
-  return ParseCsv(data.data(), data.size(), path, threads);
+  return ParseCsv(data.data(), data.size(), path, threads, finite);
 }
 
 void AppendFloat(std::string& out, float value) {

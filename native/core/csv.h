@@ -2,7 +2,8 @@
 // back as CSV. Pure C++ (no Node-API); csv_binding.cc exposes it to JavaScript.
 //
 // Reading
-//   - The first non-blank line is the header. Fields are split on ',' with RFC 4180 quoting
+//   - The first non-blank line is the header, always (pandas' read_csv header=0): a line of numbers
+//     such as "1856,1860,1864" is read as the column names "1856", "1860", "1864". Fields are split on ',' with RFC 4180 quoting
 //     ("a ""quoted"" name", fields may span lines inside quotes); CRLF, LF or a lone CR end a
 //     record; the final newline is optional; a UTF-8 byte order mark is skipped; spaces and tabs
 //     around a field are ignored. Blank lines are skipped (as pandas' skip_blank_lines does).
@@ -15,12 +16,15 @@
 //     same text gives the same float32 bits even in the rare cases where parsing straight to float32
 //     would round differently (double rounding). Values beyond float32 range become +-inf, as
 //     with numpy's cast.
+//   - finite = true (readers of tables to impute): a cell that reads as +-inf ("inf", "-Infinity",
+//     or a number beyond the float32 range) is an error (kNotImputable) at its line and column.
 //   - Errors throw CsvInputError naming the file, the 1-based line and (for cells) the column name
 //     and its 1-based index.
 //
 // Writing
-//   - Header names are quoted only when needed (a ',', '"', CR or LF, leading/trailing spaces, or a
-//     name that would read back as a number). NaN is written as an empty cell (as "" when the table
+//   - Header names are quoted only when needed (empty, a ',', '"', CR or LF, leading/trailing
+//     spaces); numeric names ("1856") are written as they are, since the first line is always read
+//     as the header. NaN is written as an empty cell (as "" when the table
 //     has a single column, because a blank line would be skipped on reading).
 //   - Each value is the shortest text that reads back to the same float32 (std::to_chars), laid
 //     out like Python's repr: fixed notation when the decimal exponent is in [-4, 16), scientific
@@ -42,7 +46,6 @@ namespace hierimpute::csv {
 enum class ErrorKind {
   kIo,                // cannot open / read / write the file
   kEmptyFile,         // no header line at all
-  kNoHeader,          // the first line is all numbers
   kEmptyHeaderName,   // a header field is empty
   kDuplicateHeader,   // two header fields have the same name
   kRaggedRow,         // a row with a different number of fields than the header
@@ -50,9 +53,10 @@ enum class ErrorKind {
   kUnterminatedQuote, // a quoted field that never closes
   kBadQuote,          // text after a closing quote
   kInvalidArgument,   // writer: inconsistent names / columns
+  kNotImputable,      // reader with finite = true: a cell that reads as +-inf
 };
 
-const char* ErrorKindCode(ErrorKind kind);  // "io", "empty_file", "no_header", ...
+const char* ErrorKindCode(ErrorKind kind);  // "io", "empty_file", "not_a_number", ...
 
 struct CsvInputError : std::runtime_error {
   CsvInputError(ErrorKind kind, const std::string& message, std::string file, int64_t line = 0,
@@ -86,11 +90,11 @@ struct Table {
 // them in row order.
 unsigned ResolveThreads(int threads);
 
-// Parses CSV text; `file` is only used in error messages.
-Table ParseCsv(const char* data, size_t size, const std::string& file, int threads = 1);
+// Parses CSV text; `file` is only used in error messages. `finite`: see "Reading" above.
+Table ParseCsv(const char* data, size_t size, const std::string& file, int threads = 1, bool finite = false);
 
 // Reads and parses a file (never modifies it).
-Table ReadCsvFile(const std::string& path, int threads = 1);
+Table ReadCsvFile(const std::string& path, int threads = 1, bool finite = false);
 
 // Appends the CSV text of one float32 value (see "Writing" above); NaN appends nothing.
 void AppendFloat(std::string& out, float value);

@@ -1,8 +1,9 @@
 // JavaScript face of csv.h: readCsv / writeCsv run on the libuv pool and return Promises.
 //
-//   readCsv(path: string, threads?: number): Promise<{ names: string[], columns: Float32Array[], nRows: number }>
+//   readCsv(path: string, threads?: number, finite?: boolean): Promise<{ names: string[], columns: Float32Array[], nRows: number }>
 //   writeCsv(path: string, names: string[], columns: Float32Array[], nRows: number, threads?: number): Promise<void>
 // threads: 1 (default) = the worker thread only, 0 = all cores; results never depend on it.
+// finite: true rejects cells that read as +-inf (kind "not_imputable", with line and column).
 //
 // A rejected Promise carries an Error with: kind ("io", "not_a_number", ...), file, line and column
 // (1-based, 0 = not applicable), columnName, errno (for kind "io").
@@ -77,11 +78,11 @@ class CsvWorker : public Napi::AsyncWorker {
 
 class ReadCsvWorker final : public CsvWorker {
  public:
-  ReadCsvWorker(Napi::Env env, std::string path, int threads)
-      : CsvWorker(env), path_(std::move(path)), threads_(threads) {}
+  ReadCsvWorker(Napi::Env env, std::string path, int threads, bool finite)
+      : CsvWorker(env), path_(std::move(path)), threads_(threads), finite_(finite) {}
 
  protected:
-  void Work() override { table_ = csv::ReadCsvFile(path_, threads_); }
+  void Work() override { table_ = csv::ReadCsvFile(path_, threads_, finite_); }
   Napi::Value Result(Napi::Env env) override {
     const size_t n_rows = table_.n_rows;
     Napi::Array names = Napi::Array::New(env, table_.names.size());
@@ -103,6 +104,7 @@ class ReadCsvWorker final : public CsvWorker {
  private:
   std::string path_;
   int threads_;
+  bool finite_;
   csv::Table table_;
 };
 
@@ -146,7 +148,12 @@ Napi::Value ReadCsv(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsString()) {
     throw Napi::TypeError::New(env, "readCsv(path): path must be a string");
   }
-  auto* worker = new ReadCsvWorker(env, info[0].As<Napi::String>().Utf8Value(), ThreadsArg(info, 1, "readCsv"));
+  bool finite = false;
+  if (info.Length() > 2 && !info[2].IsUndefined()) {
+    if (!info[2].IsBoolean()) throw Napi::TypeError::New(env, "readCsv(path, threads, finite): finite must be a boolean");
+    finite = info[2].As<Napi::Boolean>().Value();
+  }
+  auto* worker = new ReadCsvWorker(env, info[0].As<Napi::String>().Utf8Value(), ThreadsArg(info, 1, "readCsv"), finite);
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;

@@ -21,19 +21,46 @@ export function nativeDir(): string {
 }
 
 export interface BuildInfo {
-  mpiFlavor: 'openmpi' | 'mpich' | 'unknown';
+  /** Whether hierimpute_mpi.node was built (absent in folders built before MPI became optional: true). */
+  mpi?: boolean;
+  /** Why it was not: "HIERIMPUTE_BUILD_MPI=OFF" or "no MPI found" ("" when built). */
+  mpiNote?: string;
+  mpiFlavor: 'openmpi' | 'mpich' | 'unknown' | 'none';
   mpiexec: string;
   mpiCVersion: string;
   xgboostLibrary: string;
   xgboostInclude: string;
+  /** The C ping-pong baseline; built by `npm run bench` only ("" without MPI). */
   pingpong: string;
+  /** The CMake build folder and the cmake that configured it (to build extra targets). */
+  buildDir?: string;
+  cmake?: string;
+}
+
+/** The build-info.json of the native build in use. */
+export function buildInfoPath(): string {
+  return join(nativeDir(), '..', 'build-info.json');
 }
 
 /** What CMake recorded about the build (which MPI, which mpiexec, which libxgboost). */
 export function buildInfo(): BuildInfo | undefined {
-  const file = join(nativeDir(), '..', 'build-info.json');
+  const file = buildInfoPath();
   if (!existsSync(file)) return undefined;
   return JSON.parse(readFileSync(file, 'utf8')) as BuildInfo;
+}
+
+/** False when the build recorded that it has no MPI addon (true for builds that predate the flag). */
+export function mpiBuilt(info: BuildInfo | undefined = buildInfo()): boolean {
+  return info?.mpi !== false;
+}
+
+/** How to get the MPI addon into a build that lacks it, as lines for error messages and `info`. */
+export function mpiBuildHowTo(): string[] {
+  return [
+    'install an MPI with its compiler wrappers (Debian/Ubuntu: `apt-get install openmpi-bin libopenmpi-dev`, or',
+    '    `npm run setup`; a cluster: `module load openmpi`, or MPI_HOME=/path/to/mpi), then rebuild the native',
+    '    addons from scratch with MPI: `HIERIMPUTE_BUILD_MPI=ON npx cmake-js rebuild --log-level warn`',
+  ];
 }
 
 export function packageVersion(): string {

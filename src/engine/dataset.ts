@@ -33,31 +33,37 @@ export function datasetState(name: string, source: string, hash: string, matrix:
 }
 
 /**
- * Reads a dataset for the engine. Besides the table layer's checks, a sweep needs at least one
- * data row and finite values only (±inf, or numbers beyond float32, cannot be imputed around).
+ * Reads a table to impute (for `run` and `impute` alike): the table layer's checks plus finite
+ * values only (±inf, or numbers beyond float32, cannot be imputed around), each error naming the
+ * file, the line (CSV; the data row for Arrow) and the column.
  */
+export function readImputable(path: string): Promise<Matrix> {
+  return readMatrix(path, { finite: true });
+}
+
+/**
+ * The error for the first column with no observed cell (nothing can impute it), naming the file and
+ * the column; undefined when every column has one. `fix` ends the message.
+ */
+export function emptyColumnError(path: string, matrix: Matrix, observed: ArrayLike<number>, fix: string): TableInputError | undefined {
+  for (let j = 0; j < matrix.names.length; j++) {
+    if (observed[j] !== 0) continue;
+    return new TableInputError(`${path}, column '${matrix.names[j]}' (#${j + 1}): no observed cell at all; nothing can impute it (${fix})`, path, {
+      kind: 'not_imputable',
+      column: j + 1,
+      columnName: matrix.names[j]!,
+    });
+  }
+  return undefined;
+}
+
+/** Reads a dataset for the engine: readImputable, and a sweep also needs a data row and no empty column. */
 export async function loadDataset(name: string, path: string, edges: readonly number[]): Promise<DatasetState> {
-  const matrix = await readMatrix(path);
+  const matrix = await readImputable(path);
   if (matrix.nRows === 0) throw new TableInputError(`${path}: the table has a header but no data rows`, path, { kind: 'not_imputable' });
-  const inf = engineAddon().firstInfinite(matrix.columns);
-  if (inf) {
-    const [row, col] = inf;
-    throw new TableInputError(
-      `${path}, data row ${row + 1}, column '${matrix.names[col]}' (#${col + 1}): infinite value (or beyond the float32 range); ` +
-        'cells must be finite numbers, or empty / NA / NaN when missing',
-      path,
-      { kind: 'not_imputable', column: col + 1, columnName: matrix.names[col] },
-    );
-  }
   const ds = datasetState(name, path, fileHash(path), matrix, edges);
-  const empty = ds.stats.observed.findIndex((o) => o === 0);
-  if (empty >= 0) {
-    throw new TableInputError(
-      `${path}, column '${matrix.names[empty]}' (#${empty + 1}): no observed cell at all; nothing can impute it (drop the column)`,
-      path,
-      { kind: 'not_imputable', column: empty + 1, columnName: matrix.names[empty] },
-    );
-  }
+  const empty = emptyColumnError(path, matrix, ds.stats.observed, 'drop the column');
+  if (empty) throw empty;
   return ds;
 }
 

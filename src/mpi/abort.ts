@@ -1,7 +1,8 @@
 // Abort discipline (as mpi4py's `python -m mpi4py`): an uncaught exception or unhandled rejection
 // on ANY rank logs the error, flushes this rank's logs, then MPI_Aborts the whole job, so a job
 // never hangs with one rank gone. Without MPI the process exits non-zero.
-import { flushLogs, log } from '../log/logger.js';
+import { configureLogging, flushLogs, log } from '../log/logger.js';
+import { detectLaunch } from './launch.js';
 import type { Communicator } from './world.js';
 
 let installed = false;
@@ -13,7 +14,16 @@ const FLUSH_MS = 1500;
 export function abortJob(world: Communicator | undefined, err: unknown, origin: string): void {
   if (dying) return;
   dying = true;
-  const rank = world?.rank ?? 0;
+  // Without a world (creating it failed) the rank is the one the launcher announced, and logging
+  // was never set up for it: console only, so the error still reaches the job's stderr.
+  const rank = world?.rank ?? detectLaunch().expectedRank ?? 0;
+  if (!world) {
+    try {
+      configureLogging({ rank, console: true });
+    } catch {
+      // the fallback below writes to stderr directly
+    }
+  }
   const text = describeError(err);
   try {
     log.error(`${origin} on rank ${rank}: ${text}`);
@@ -32,8 +42,8 @@ export function abortJob(world: Communicator | undefined, err: unknown, origin: 
   void flushLogs(FLUSH_MS).then(finish, finish);
 }
 
-/** Errors about the user's input (arguments, config, tables): their message says it all. */
-const INPUT_ERRORS = new Set(['ConfigError', 'TableInputError', 'OptionError']);
+/** Errors about the user's input (arguments, config, tables) or setup: their message says it all. */
+const INPUT_ERRORS = new Set(['ConfigError', 'TableInputError', 'OptionError', 'MpiNotBuiltError']);
 
 function describeError(err: unknown): string {
   if (!(err instanceof Error)) return String(err);

@@ -4,7 +4,7 @@
 // the event loop: with setImmediate for `hotWindowMs` after the last progress (a peer that was
 // descheduled for a time slice must not push us into timer sleeps), then with timers backing
 // off to 2 ms (idle ranks on an oversubscribed node must not starve the busy ones).
-import { buildInfo } from '../bindings/paths.js';
+import { buildInfo, buildInfoPath, mpiBuildHowTo, mpiBuilt } from '../bindings/paths.js';
 import { loadAddon } from '../bindings/load.js';
 import { decode, encode, type Decoded, type Payload } from './codec.js';
 import { detectLaunch, type Launch } from './launch.js';
@@ -271,9 +271,34 @@ function matches(m: Message, source: number, tag: number): boolean {
 
 let world: Communicator | undefined;
 
+/** Thrown on every rank started by a launcher when the build has no MPI addon. */
+export class MpiNotBuiltError extends Error {
+  override readonly name = 'MpiNotBuiltError';
+}
+
+/**
+ * The error for a launched process in a build without MPI: each rank would otherwise run the
+ * whole job alone (N copies of a single-rank run), so every rank refuses to start instead.
+ */
+export function mpiNotBuiltError(launch: Launch): MpiNotBuiltError {
+  const info = buildInfo();
+  const why = info?.mpiNote ? ` (${info.mpiNote})` : '';
+  const rank = launch.expectedRank === null ? '' : `; this is rank ${launch.expectedRank}`;
+  return new MpiNotBuiltError(
+    [
+      `started by an MPI launcher (${launch.describe}${rank}), but hierimpute was built without its MPI addon${why}: ` +
+        `${buildInfoPath()} says "mpi": false. Each rank would run the whole job alone, so none starts.`,
+      'Fix, either:',
+      `  - ${mpiBuildHowTo().join('\n')}`,
+      '  - or run on one rank: start the same command without mpiexec/srun (`node dist/main.js ...`)',
+    ].join('\n'),
+  );
+}
+
 /**
  * The world of this process, created on first use. Under a launcher this loads the MPI addon
- * and calls MPI_Init; without one it never touches libmpi.
+ * and calls MPI_Init (or, in a build without MPI, throws MpiNotBuiltError); without one it never
+ * touches libmpi.
  */
 export function getWorld(): Communicator {
   if (world) return world;
@@ -282,6 +307,7 @@ export function getWorld(): Communicator {
     world = new SingleWorld(launch);
     return world;
   }
+  if (!mpiBuilt()) throw mpiNotBuiltError(launch);
   const addon = loadAddon<MpiAddon>('hierimpute_mpi');
   const w = new MpiWorld(addon, launch);
   if (launch.expectedSize > 1 && w.size === 1) {

@@ -5,7 +5,6 @@
 export type TableErrorKind =
   | 'io'                 // cannot open / read / write the file (see `errno`)
   | 'empty_file'         // no header line
-  | 'no_header'          // the first line is all numbers
   | 'empty_header_name'
   | 'duplicate_header'
   | 'ragged_row'         // a row with a different number of fields than the header
@@ -17,7 +16,7 @@ export type TableErrorKind =
   | 'bad_arrow'          // an .arrow file that cannot be decoded, or a column that is not numeric
   | 'dataset_collision'  // two files map to the same dataset name
   | 'not_found'          // dataset folder or dataset name missing
-  | 'not_imputable';     // readable, but a sweep cannot run on it (no rows, ±inf, a column never observed)
+  | 'not_imputable';     // readable, but imputation cannot run on it (±inf, no rows, a column never observed)
 
 export interface TableErrorDetails {
   kind: TableErrorKind;

@@ -6,20 +6,23 @@
 // numeric types are converted on reading (nulls -> NaN, values -> float32).
 //
 // CSV reading (native/core/csv.h has the full rules):
-//   - header line required; ',' separated; RFC 4180 quotes; CRLF / LF / CR; optional final newline;
-//     BOM skipped; spaces around fields ignored; blank lines skipped
+//   - the first line is always the header (numeric names too, as pandas reads them); ',' separated;
+//     RFC 4180 quotes; CRLF / LF / CR; optional final newline; BOM skipped; spaces around fields
+//     ignored; blank lines skipped
 //   - missing: empty cell, NA, NaN and pandas' other default NA tokens (N/A, NULL, null, None, ...)
 //   - numbers: parsed as float64 (std::from_chars, correctly rounded) then cast to float32, which is
 //     what pandas read_csv + astype(float32) does; bit-identical to Python float() + numpy cast
 //   - errors (TableInputError) name the file, the 1-based line and the column name + 1-based index
 // CSV writing: the shortest text that reads back to the same float32, laid out like numpy's repr of
 //   a float32 without the trailing ".0" ("0.1", "12.5", "-3", "1e-05", "100000", "1e+16"); NaN is an
-//   empty cell ("" for a one-column table); header names quoted only when needed. Text differs from
+//   empty cell ("" for a one-column table); header names quoted only when needed (a ',', a quote, a
+//   line break, spaces at either end, or empty; never just for being numeric). Text differs from
 //   the input only in layout, never in value: "1.50" -> "1.5", "1e5" -> "100000", "0.00001" -> "1e-05",
 //   "+4" -> "4", ".5" -> "0.5"; inputs with more digits than float32 holds come back rounded
 //   ("16777217" -> "16777216", "0.1234567891" -> "0.12345679").
 // Options: { threads } for the native CSV parser / formatter (1 = one thread, the default and what
 //   MPI ranks use; 0 = all cores); values, text and the error reported never depend on it.
+//   { finite: true } when reading a table to impute: ±inf cells are errors naming file, line, column.
 // All writes are atomic (temp file in the same folder + fsync + rename + fsync of the folder; the
 // native CSV writer does this itself, .arrow goes through util/atomic-write); input files are never
 // modified.
@@ -59,7 +62,33 @@ export async function writeTable(table: arrow.Table, path: string, options: Tabl
 
 /** Reads a .csv or .arrow file into a Matrix. */
 export async function readMatrix(path: string, options: TableIoOptions = {}): Promise<Matrix> {
-  return tableFormat(path) === 'csv' ? readCsv(path, options) : tableToMatrix(await readArrowFile(path), path);
+  if (tableFormat(path) === 'csv') return readCsv(path, options);
+  const m = tableToMatrix(await readArrowFile(path), path);
+  if (options.finite) rejectInfinite(m, path);
+  return m;
+}
+
+/** The finite check of an Arrow table (the CSV reader does it natively, with line numbers). */
+function rejectInfinite(m: Matrix, path: string): void {
+  // The first ±inf in row-major order, as the CSV reader would meet it.
+  let at: { row: number; col: number } | undefined;
+  m.columns.forEach((c, col) => {
+    const end = at ? at.row : c.length; // only an earlier row can come first
+    for (let row = 0; row < end; row++) {
+      if (c[row] === Infinity || c[row] === -Infinity) {
+        at = { row, col };
+        break;
+      }
+    }
+  });
+  if (!at) return;
+  const name = m.names[at.col]!;
+  throw new TableInputError(
+    `${path}, data row ${at.row + 1}, column '${name}' (#${at.col + 1}): ${m.columns[at.col]![at.row]! < 0 ? '-inf' : 'inf'} is an ` +
+      'infinite value; cells to impute must be finite numbers, or NaN when missing',
+    path,
+    { kind: 'not_imputable', column: at.col + 1, columnName: name },
+  );
 }
 
 /** Writes a Matrix as .csv or .arrow (by extension), atomically. */

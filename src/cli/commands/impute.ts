@@ -7,9 +7,11 @@ import { dirname, resolve } from 'node:path';
 
 import type { Argv, CommandModule } from 'yargs';
 
+import { emptyColumnError, readImputable } from '../../engine/dataset.js';
+import { engineAddon } from '../../engine/native.js';
 import { parseParams } from '../../impute/options.js';
 import { type AnyImputer, getImputer, listMethods, plannedMethods } from '../../impute/registry.js';
-import { readMatrix, tableFormat, writeMatrix } from '../../tables/io.js';
+import { tableFormat, writeMatrix } from '../../tables/io.js';
 
 export interface ImputeArgs {
   method: string;
@@ -93,7 +95,14 @@ export async function runImpute(args: ImputeArgs): Promise<ImputeSummary> {
     throw new Error(`--output ${args.output} is the input file; hierimpute never modifies its input, name another file`);
 
   const started = process.hrtime.bigint();
-  const data = await readMatrix(args.input);
+  // The input checks happen here, at load, as for `run`: an error names the file, the line and the
+  // column, not a method's internal row index.
+  const data = await readImputable(args.input);
+  if (options.empty_columns !== 'zero' && data.nRows > 0) {
+    const empty = emptyColumnError(args.input, data, engineAddon().columnStats(data.columns).observed,
+      'drop the column, or fill it with 0: --param empty_columns=zero');
+    if (empty) throw empty;
+  }
   const imputed = await imputer.impute(data, 0, options, { seed: args.seed, threads: args.threads });
   await writeMatrix(imputed, args.output);
   return {

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import type { CommandModule } from 'yargs';
 
 import { loadAddon } from '../../bindings/load.js';
-import { buildInfo, packageVersion } from '../../bindings/paths.js';
+import { buildInfo, mpiBuildHowTo, mpiBuilt, packageVersion } from '../../bindings/paths.js';
 import { TAG_DONE } from '../../mpi/tags.js';
 import type { Communicator } from '../../mpi/world.js';
 import { describeTfBackend } from '../../tf/detect.js';
@@ -21,7 +21,11 @@ export interface InfoReport {
   launch: string;
   launchMode: string;
   mpiLibrary: string;
+  /** False when the native build has no MPI addon (single-rank runs only). */
+  mpiBuilt: boolean;
   mpiBuiltWith: string;
+  /** How to build the MPI addon; only when it is not built. */
+  mpiHowToBuild?: string;
   threadLevel: string;
   xgboost: string;
   tfBackend: string;
@@ -45,12 +49,18 @@ export async function gatherInfo(world: Communicator): Promise<InfoReport | unde
   ranks.sort((a, b) => a.rank - b.rank);
   const core = loadAddon<{ xgboostVersion(): string }>('hierimpute_core');
   const built = buildInfo();
+  const hasMpi = mpiBuilt(built);
+  let mpiBuiltWith = 'unknown';
+  if (built && hasMpi) mpiBuiltWith = `${built.mpiFlavor} (MPI ${built.mpiCVersion}, ${built.mpiexec})`;
+  else if (built) mpiBuiltWith = `not built${built.mpiNote ? ` (${built.mpiNote})` : ''}: single-rank runs only`;
   return {
     version: packageVersion(),
     launch: world.launch.describe,
     launchMode: world.launch.mode,
     mpiLibrary: world.libraryVersion(),
-    mpiBuiltWith: built ? `${built.mpiFlavor} (MPI ${built.mpiCVersion}, ${built.mpiexec})` : 'unknown',
+    mpiBuilt: hasMpi,
+    mpiBuiltWith,
+    ...(hasMpi ? {} : { mpiHowToBuild: mpiBuildHowTo().map((l) => l.trim()).join(' ') }),
     threadLevel: world.threadLevel(),
     xgboost: core.xgboostVersion(),
     tfBackend: describeTfBackend(),
@@ -65,6 +75,7 @@ export function formatInfo(r: InfoReport): string {
     `launch:        ${r.launch} (mode ${r.launchMode})`,
     `MPI library:   ${r.mpiLibrary.split('\n')[0]}`,
     `MPI build:     ${r.mpiBuiltWith}`,
+    ...(r.mpiHowToBuild ? [`  to build it:  ${r.mpiHowToBuild}`] : []),
     `thread level:  ${r.threadLevel}`,
     `XGBoost:       ${r.xgboost} (C API)`,
     `TensorFlow.js: ${r.tfBackend}`,
