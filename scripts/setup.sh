@@ -37,6 +37,9 @@ if [ "${HIERIMPUTE_SKIP_SLURM:-0}" != "1" ]; then
   if ! have munged; then missing+=(munge); fi
   if ! have ip; then missing+=(iproute2); fi
 fi
+# iproute2 (`ip netns`) also for test/multihost.test.js (several hosts simulated on this machine),
+# so it is installed even with HIERIMPUTE_SKIP_SLURM=1.
+if ! have ip && [[ " ${missing[*]} " != *" iproute2 "* ]]; then missing+=(iproute2); fi
 
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "${HIERIMPUTE_SKIP_APT:-0}" = "1" ]; then

@@ -1,4 +1,4 @@
-// Evaluation helpers (issue 7): the per-cell loops of holdout masking and scoring, done natively
+// Evaluation helpers: the per-cell loops of holdout masking and scoring, done natively
 // over the Float32 column buffers. Short synchronous calls (one pass over a table each).
 //
 //   holdoutMask(columns, share, seedHi, seedLo, minKeep)

@@ -4,6 +4,7 @@
 import type { Matrix } from '../tables/matrix.js';
 import { engineAddon } from './native.js';
 
+/** Cumulative band edges from band widths (rounded to 12 decimals, the last forced to 1). */
 export function bandEdges(widths: readonly number[]): number[] {
   let acc = 0;
   const edges = widths.map((w) => {
@@ -35,6 +36,7 @@ export function bandOf(p: number, edges: readonly number[]): number {
   return lo;
 }
 
+/** The missing fraction and band of every row of `m`, and each band's rows, for the given edges. */
 export function assignBands(m: Matrix, edges: readonly number[]): BandAssignment {
   const missing = engineAddon().rowMissingCounts(m.columns);
   const k = m.columns.length;

@@ -12,11 +12,13 @@ import type { MethodName } from '../impute/types.js';
 
 export type BandAllMissing = 'impute' | 'global_mean';
 
+/** One band: its width (share of the missing-fraction range) and its alternative methods. */
 export interface BandSpec {
   readonly width: number;
   readonly methods: readonly MethodName[];
 }
 
+/** A validated run configuration (from validateConfig, readConfigFile or presetConfig). */
 export interface RunConfig {
   readonly bands: readonly BandSpec[];
   readonly seed: number;
@@ -26,12 +28,13 @@ export interface RunConfig {
    * Columns with no observed cell among a band's own rows:
    * - 'impute' (default): the method imputes them from the fit data (earlier bands + the band);
    *   only a column with no observed cell in the fit data at all gets the global column mean.
-   * - 'global_mean': the reference design — every such column is filled with the global mean
-   *   before the method runs.
+   * - 'global_mean': every such column is filled with the global column mean before the method
+   *   runs, even where earlier bands observe it (kept so results can be compared with that rule).
    */
   readonly band_all_missing: BandAllMissing;
 }
 
+/** A configuration that cannot be used; the message names the file or preset and the band or key at fault. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
@@ -121,7 +124,7 @@ const repeat = <T>(n: number, v: T): T[] => Array.from({ length: n }, () => v);
 /** Named presets. */
 export const PRESETS: Readonly<Record<string, () => unknown>> = {
   /**
-   * The reference design exactly: widths [0.05]*16 + [0.10]*2; bands A–F knn; G iterative_function;
+   * The full sweep: widths [0.05]*16 + [0.10]*2; bands A–F knn; G iterative_function;
    * H–L xgboost; M–P lstm|rnn; Q–R gan|rnn → 2^6 = 64 sequences.
    */
   seed: () => ({
@@ -147,6 +150,7 @@ export const PRESETS: Readonly<Record<string, () => unknown>> = {
   }),
 };
 
+/** A named preset (`seed` or `quick`, see PRESETS), validated. */
 export function presetConfig(name: string): RunConfig {
   const make = PRESETS[name];
   if (!make) throw new ConfigError(`unknown preset '${name}' (presets: ${Object.keys(PRESETS).join(', ')})`);

@@ -8,6 +8,7 @@ import { datasetState, matrixHash } from './dataset.js';
 import { runOneGroup, sequenceNodes, stitchTable } from './group.js';
 import { MemoryStore } from './store.js';
 
+/** The imputed table of `hierarchicalImpute`, with the band and missing fraction of each row. */
 export interface HierarchicalResult {
   readonly matrix: Matrix;
   /** Band of each input row. */
@@ -16,6 +17,11 @@ export interface HierarchicalResult {
   readonly fraction: Float64Array;
 }
 
+/**
+ * Imputes one in-memory table with one sequence (`methods[i]` for band i of `config`), in memory;
+ * the result is the same as a sweep's output for that sequence. `threads`: kernel threads
+ * (0 = all cores; the output never depends on it); `name` names the table in errors.
+ */
 export async function hierarchicalImpute(
   table: Matrix,
   config: RunConfig,

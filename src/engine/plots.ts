@@ -19,7 +19,7 @@ export async function writeSvg(path: string, spec: vl.TopLevelSpec): Promise<voi
   await writeFileAtomic(path, await renderSvg(spec));
 }
 
-/** The reference design's figure: cumulative rows per band, coloured by the band's method. */
+/** The `<dataset>.bands.svg` figure: cumulative rows per band, coloured by the band's method. */
 export function bandRowsSpec(title: string, bands: { band: number; rows: number; method: string; upper: number }[]): vl.TopLevelSpec {
   let cumulative = 0;
   const values: Row[] = bands.map((b) => {

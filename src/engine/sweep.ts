@@ -10,6 +10,7 @@ export interface Sequence {
   readonly label: string;
 }
 
+/** Every sequence of a config's sweep, in id order. */
 export function expandSweep(config: RunConfig): Sequence[] {
   let prefixes: MethodName[][] = [[]];
   for (const band of config.bands) prefixes = prefixes.flatMap((p) => band.methods.map((m) => [...p, m]));

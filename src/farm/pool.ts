@@ -1,10 +1,12 @@
 // The workers the dispatcher drives: MPI ranks 1..N-1, or (single rank) rank 0 itself through
 // the same TaskRunner a worker uses.
+import { hostname } from 'node:os';
+
 import { log } from '../log/logger.js';
 import type { JsonValue } from '../mpi/codec.js';
-import { TAG_DONE, TAG_ERROR, TAG_STOP, TAG_TASK } from '../mpi/tags.js';
+import { TAG_DONE, TAG_ERROR, TAG_HELLO, TAG_STOP, TAG_TASK } from '../mpi/tags.js';
 import type { Communicator } from '../mpi/world.js';
-import { asDone, asTask, type DoneMsg, type ErrorMsg, type TaskMsg } from './protocol.js';
+import { asDone, asTask, type DoneMsg, type ErrorMsg, type HelloMsg, type TaskMsg } from './protocol.js';
 import { injectedFault } from './fault-inject.js';
 import type { TaskRunner } from './task-runner.js';
 
@@ -19,10 +21,36 @@ export interface WorkerPool {
 
 export class MpiPool implements WorkerPool {
   readonly workers: readonly number[];
+  /** Host name of each rank (rank 0's own, the workers' from their TAG_HELLO). */
+  readonly hosts = new Map<number, string>();
+  /** The task each worker was sent and has not answered yet. */
+  private readonly inFlight = new Map<number, TaskMsg>();
   constructor(private readonly world: Communicator) {
     this.workers = Array.from({ length: world.size - 1 }, (_, i) => i + 1);
+    this.hosts.set(world.rank, hostname());
+  }
+  /** Receives every worker's TAG_HELLO (its host name). Call once, before the first task. */
+  async greet(): Promise<void> {
+    for (let i = 0; i < this.workers.length; i++) {
+      const m = await this.world.recv({ tag: TAG_HELLO });
+      const host = m.kind === 'json' ? (m.payload as unknown as HelloMsg | null)?.host : undefined;
+      this.hosts.set(m.source, typeof host === 'string' ? host : '?');
+    }
+  }
+  /** "h1: ranks 0, 1; h2: ranks 2, 3": where the ranks run. */
+  describeHosts(): string {
+    const by = new Map<string, number[]>();
+    for (const [rank, host] of [...this.hosts].sort((a, b) => a[0] - b[0])) by.set(host, [...(by.get(host) ?? []), rank]);
+    return [...by].map(([host, ranks]) => `${host}: rank${ranks.length > 1 ? 's' : ''} ${ranks.join(', ')}`).join('; ');
+  }
+  /** One line per worker with a task in flight: its rank, its host and the task. */
+  describeInFlight(): string[] {
+    return [...this.inFlight]
+      .sort((a, b) => a[0] - b[0])
+      .map(([w, t]) => `rank ${w} on host ${this.hosts.get(w) ?? '?'}: sequence ${t.seq_idx} (${t.methods.join(', ')}) on dataset ${t.dataset}`);
   }
   send(worker: number, task: TaskMsg): Promise<void> {
+    this.inFlight.set(worker, task);
     return this.world.send(worker, TAG_TASK, task as unknown as JsonValue);
   }
   async next(): Promise<{ worker: number; reply: DoneMsg }> {
@@ -32,6 +60,7 @@ export class MpiPool implements WorkerPool {
       throw new Error(`worker rank ${m.source} failed: ${e.message}`);
     }
     if (m.tag !== TAG_DONE || m.kind !== 'json') throw new Error(`dispatcher: unexpected message (tag ${m.tag}) from rank ${m.source}`);
+    this.inFlight.delete(m.source);
     return { worker: m.source, reply: asDone(m.payload, m.source) };
   }
   stop(worker: number): Promise<void> {
@@ -69,6 +98,8 @@ export class LocalPool implements WorkerPool {
  */
 export async function workerLoop(world: Communicator, runner: TaskRunner): Promise<number> {
   let tasks = 0;
+  const hello: HelloMsg = { host: hostname() };
+  await world.send(0, TAG_HELLO, hello as unknown as JsonValue);
   for (;;) {
     const m = await world.recv({ source: 0 });
     if (m.tag === TAG_STOP) break;

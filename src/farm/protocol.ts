@@ -1,7 +1,8 @@
 // Messages between the dispatcher (rank 0) and the workers, as in the reference design:
 // TAG_TASK carries a work item (seq_idx, dataset, widths, methods); TAG_DONE the reply
 // (seq_idx, dataset, done, progressed) plus what the dispatcher needs to avoid handing out a
-// node that another rank is computing; TAG_STOP ends a worker; TAG_ERROR reports a failing rank.
+// node that another rank is computing; TAG_STOP ends a worker; TAG_ERROR reports a failing rank;
+// TAG_HELLO, a worker's first message, names its host.
 import type { GroupOutcome } from '../engine/group.js';
 import type { JsonValue } from '../mpi/codec.js';
 
@@ -29,6 +30,10 @@ export interface DoneMsg {
   bandRows?: number[];
   /** The dataset could not be loaded: it is dropped, and the run ends non-zero naming it. */
   error?: string;
+}
+
+export interface HelloMsg {
+  host: string;
 }
 
 export interface ErrorMsg {

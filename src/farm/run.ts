@@ -16,6 +16,7 @@ import { finishEvaluation, maskedPaths, prepareEvaluation, type EvaluateOptions 
 import { dispatch, type DispatchStats, type WorkItem } from './dispatcher.js';
 import { holdAfterClaims } from './fault-inject.js';
 import { LocalPool, MpiPool, workerLoop } from './pool.js';
+import { reportInFlightOnSigterm } from './teardown.js';
 import { TaskRunner } from './task-runner.js';
 
 export interface RunOptions {
@@ -61,7 +62,15 @@ export async function runSweep(world: Communicator, opts: RunOptions): Promise<n
   const items: WorkItem[] = sequences.flatMap((s) =>
     datasets.map((d) => ({ seq_idx: s.id, dataset: d.name, widths: config.bands.map((b) => b.width), methods: [...s.methods] })),
   );
-  const pool = world.size > 1 ? new MpiPool(world) : new LocalPool(runner);
+  let pool: MpiPool | LocalPool;
+  let uninstall = (): void => undefined;
+  if (world.size > 1) {
+    const mpiPool = new MpiPool(world);
+    uninstall = reportInFlightOnSigterm(mpiPool);
+    await mpiPool.greet();
+    log.info(`ranks by host: ${mpiPool.describeHosts()}`);
+    pool = mpiPool;
+  } else pool = new LocalPool(runner);
   const progress = createProgress(opts.progress ?? true);
   let stats: DispatchStats;
   try {
@@ -74,6 +83,7 @@ export async function runSweep(world: Communicator, opts: RunOptions): Promise<n
     });
   } finally {
     progress.stop();
+    uninstall();
   }
   const summary = summarize(stats, config, sequences.length, datasets.length, world.size, (performance.now() - t0) / 1000);
   await writeRunSummary(outDir, summary);

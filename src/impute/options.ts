@@ -76,11 +76,3 @@ export function parseParams<O extends object>(imputer: Imputer<O>, params: reado
   }
   return out as O;
 }
-
-/** `key=default` of every option of a method, for help texts. */
-export function describeDefaults(imputer: Imputer<object>): string {
-  const defaults = imputer.defaults as Record<string, unknown>;
-  return Object.keys(imputer.options)
-    .map((k) => `${k}=${String(defaults[k])}`)
-    .join(' ');
-}

@@ -4,18 +4,21 @@ export const TAG_TASK = 1;
 export const TAG_DONE = 2;
 export const TAG_STOP = 3;
 export const TAG_ERROR = 4;
+/** A worker's first message to rank 0: its host name (so rank 0 can say where its tasks run). */
+export const TAG_HELLO = 5;
 
-export type Tag = typeof TAG_TASK | typeof TAG_DONE | typeof TAG_STOP | typeof TAG_ERROR;
+export type Tag = typeof TAG_TASK | typeof TAG_DONE | typeof TAG_STOP | typeof TAG_ERROR | typeof TAG_HELLO;
 
 export const TAG_NAMES: Readonly<Record<Tag, string>> = {
   [TAG_TASK]: 'TAG_TASK',
   [TAG_DONE]: 'TAG_DONE',
   [TAG_STOP]: 'TAG_STOP',
   [TAG_ERROR]: 'TAG_ERROR',
+  [TAG_HELLO]: 'TAG_HELLO',
 };
 
 export function isTag(t: number): t is Tag {
-  return t === TAG_TASK || t === TAG_DONE || t === TAG_STOP || t === TAG_ERROR;
+  return t === TAG_TASK || t === TAG_DONE || t === TAG_STOP || t === TAG_ERROR || t === TAG_HELLO;
 }
 
 /** Wildcards for recv/probe filters. */

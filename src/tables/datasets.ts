@@ -1,4 +1,4 @@
-// Dataset discovery as in the reference: every *.csv file directly in a folder (not recursive),
+// Dataset discovery: every *.csv file directly in a folder (not recursive),
 // sorted by file name; the dataset name is the file stem with '-' replaced by '_'.
 // Lazy: discovery lists the folder and reads no file contents.
 import { readdirSync, statSync } from 'node:fs';

@@ -27,6 +27,7 @@ export interface TableErrorDetails {
   cause?: unknown;
 }
 
+/** A table that cannot be read, written or imputed; names the file and, when known, line and column. */
 export class TableInputError extends Error {
   override readonly name = 'TableInputError';
   /** The file (or folder) at fault. */

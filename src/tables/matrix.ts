@@ -9,6 +9,7 @@ export interface Matrix {
   readonly nRows: number;
 }
 
+/** A Matrix from column names and equally long Float32 columns (NaN = missing); the arrays are not copied. */
 export function makeMatrix(names: readonly string[], columns: readonly Float32Array[]): Matrix {
   if (names.length !== columns.length) throw new Error(`matrix: ${names.length} names but ${columns.length} columns`);
   const nRows = columns[0]?.length ?? 0;

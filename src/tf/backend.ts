@@ -187,7 +187,3 @@ export function liveTensors(): number {
   return tfModule ? tfModule.memory().numTensors : 0;
 }
 
-/** Why each backend tried so far failed to load (name -> first line of its error). */
-export function tfBackendFailures(): Record<string, string> {
-  return Object.fromEntries([...failures].map(([k, v]) => [k, firstLine(v)]));
-}

@@ -10,7 +10,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { emptyColumnError, readImputable } from '../../engine/dataset.js';
 import { engineAddon } from '../../engine/native.js';
 import { parseParams } from '../../impute/options.js';
-import { type AnyImputer, getImputer, listMethods, plannedMethods } from '../../impute/registry.js';
+import { type AnyImputer, getImputer, listMethods } from '../../impute/registry.js';
 import { tableFormat, writeMatrix } from '../../tables/io.js';
 
 export interface ImputeArgs {
@@ -60,9 +60,6 @@ export function methodsHelp(): string {
       lines.push(`    ${key}=<${type}>  [default: ${String(defaults[key])}]`, ...wrap(text, '        '));
     }
   }
-  const planned = plannedMethods();
-  if (planned.length)
-    lines.push('', ...wrap(`Reserved for later: ${planned.map((p) => `${p.name} (${p.summary})`).join(', ')}.`, ''));
   return lines.join('\n');
 }
 

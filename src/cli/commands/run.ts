@@ -45,7 +45,7 @@ export function resolveConfig(args: ConfigArgs): RunConfig {
 function configOptions<T>(y: Argv<T>): Argv<T & ConfigArgs> {
   return y
     .option('config', { type: 'string', describe: 'run configuration, JSON or YAML: {"bands": [{"width": 0.05, "methods": ["knn"]}, ...], "seed": 0, "params": {"knn": {"n_neighbors": 5}}, "band_all_missing": "impute"}' })
-    .option('preset', { type: 'string', choices: Object.keys(PRESETS), describe: 'a built-in configuration: seed = the reference design (18 bands, 64 sequences), quick = small tabular sweep' })
+    .option('preset', { type: 'string', choices: Object.keys(PRESETS), describe: 'a built-in configuration: seed = the full sweep (18 bands: knn, iterative_function, xgboost, lstm|rnn, gan|rnn; 64 sequences), quick = small tabular sweep' })
     .option('seed', { type: 'number', describe: 'run seed (overrides the config file; default 0)' }) as Argv<T & ConfigArgs>;
 }
 
