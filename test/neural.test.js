@@ -1,4 +1,5 @@
-// Neural imputers lstm / rnn / gan on TensorFlow.js (wasm backend; never needs tfjs-node).
+// Neural imputers lstm / rnn / gan: the native C++ kernels (tf_backend native, what auto picks)
+// and TensorFlow.js (wasm backend; never needs tfjs-node).
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
@@ -6,6 +7,7 @@ import { test } from 'node:test';
 import { generateCorrelated, meanImpute, rmse } from '../scripts/gen-correlated.mjs';
 import { gan } from '../dist/impute/methods/gan.js';
 import { lstm } from '../dist/impute/methods/lstm.js';
+import { neuralAddon } from '../dist/impute/methods/neural-common.js';
 import { rnn } from '../dist/impute/methods/rnn.js';
 import { parseParams } from '../dist/impute/options.js';
 import { getImputer } from '../dist/impute/registry.js';
@@ -23,7 +25,7 @@ const meanRmse = rmse(table.data, table.truth, meanImpute(table.data));
 
 // Small but sufficient training budgets (seconds each on wasm).
 const quick = {
-  lstm: { epochs: 30, learning_rate: 0.03, units: 16, latent_dim: 2 },
+  lstm: { epochs: 30, learning_rate: 0.03, units: 16, latent_dim: 2, mask_rate: 0 },
   rnn: { max_epochs: 30, patience: 30, learning_rate: 0.03, units: 16 },
   gan: { iterations: 800 },
 };
@@ -117,7 +119,7 @@ test('bad input: clear errors naming the problem', async () => {
   await assert.rejects(gan.impute(inf, 0, opts('gan'), ctx), /column 'b' holds a non-finite value \(Infinity\) at row 2/);
   await assert.rejects(lstm.impute(data, 0, opts('lstm', { epochs: 0 }), ctx), /lstm: option epochs must be an integer in \[1, inf\]/);
   await assert.rejects(gan.impute(data, 0, opts('gan', { hint_rate: 2 }), ctx), /gan: option hint_rate must be a number in \[0, 1\]/);
-  await assert.rejects(rnn.impute(data, 0, opts('rnn', { tf_backend: 'webgpu' }), ctx), /rnn: option tf_backend must be one of auto, tensorflow, wasm, cpu/);
+  await assert.rejects(rnn.impute(data, 0, opts('rnn', { tf_backend: 'webgpu' }), ctx), /rnn: option tf_backend must be one of auto, native, tensorflow, wasm, cpu/);
   await assert.rejects(lstm.impute(data, 999, opts('lstm'), ctx), /targetStart must be an integer in \[0, 200\]/);
 });
 
@@ -146,7 +148,7 @@ test('backends: cpu and wasm load by name; tensorflow fails loudly when tfjs-nod
   } finally {
     setDefaultTfBackend('auto');
   }
-  assert.throws(() => setDefaultTfBackend('gpu'), /--tf-backend: unknown TensorFlow.js backend 'gpu'; valid backends: auto, tensorflow, wasm, cpu/);
+  assert.throws(() => setDefaultTfBackend('gpu'), /--tf-backend: unknown TensorFlow.js backend 'gpu'; valid backends: auto, native, tensorflow, wasm, cpu/);
   // Same seed on the pure-JS backend: agrees with wasm closely (not bit for bit).
   const w = await gan.impute(data, 150, opts('gan', tiny.gan), ctx);
   const c = await gan.impute(data, 150, opts('gan', { ...tiny.gan, tf_backend: 'cpu' }), ctx);
@@ -163,4 +165,132 @@ test('options: registered, every default documented, --param parsing', () => {
   assert.equal(parseParams(lstm, ['epochs=7']).epochs, 7);
   assert.equal(parseParams(gan, ['alpha=10', 'tf_backend=cpu']).tf_backend, 'cpu');
   assert.throws(() => parseParams(rnn, ['tf_backend=gpu']), /tf_backend/);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Native kernels (native/core/kernels/neural.cc).
+
+const nativeOpts = (name, extra = {}) => ({ ...methods[name].defaults, tf_backend: 'native', ...extra });
+// Default options except fewer epochs / iterations (the test table is small).
+const nativeQuick = { lstm: { epochs: 30 }, rnn: { max_epochs: 60, patience: 30 }, gan: { iterations: 1500 } };
+
+for (const name of ['lstm', 'rnn', 'gan']) {
+  test(`native ${name} beats mean imputation on correlated data`, async (t) => {
+    const out = await methods[name].impute(data, 0, nativeOpts(name, nativeQuick[name]), ctx);
+    assertObservedKept(data, 0, out);
+    const r = rmse(table.data, table.truth, out.columns);
+    t.diagnostic(`native ${name} RMSE ${r.toFixed(3)}, mean imputation ${meanRmse.toFixed(3)}`);
+    assert.ok(r < 0.85 * meanRmse, `${name}: RMSE ${r.toFixed(3)} vs mean ${meanRmse.toFixed(3)}`);
+  });
+
+  test(`native ${name}: deterministic, byte-identical for any thread count, the seed matters`, async () => {
+    const o = nativeOpts(name, { ...tiny[name], batch_size: 40 });
+    const a = await methods[name].impute(data, 120, o, ctx);
+    assertObservedKept(data, 120, a);
+    for (const threads of [1, 2, 3, 0]) assert.equal(bytes(await methods[name].impute(data, 120, o, { seed: 42, threads })), bytes(a), `threads ${threads}`);
+    assert.notEqual(bytes(await methods[name].impute(data, 120, o, { seed: 43, threads: 1 })), bytes(a), 'the seed must matter');
+    // auto picks the native kernels when they are built.
+    assert.equal(bytes(await methods[name].impute(data, 120, { ...o, tf_backend: 'auto' }, ctx)), bytes(a));
+  });
+}
+
+test('native: 4 threads on a larger table give the same bytes as 1 (chunked, fixed-order gradient sums)', async () => {
+  const big = generateCorrelated({ rows: 700, cols: 6, factors: 2, missing: 0.2, seed: 3 });
+  const m = matrix(big.names, big.data);
+  for (const name of ['lstm', 'rnn']) {
+    const o = nativeOpts(name, { ...tiny[name], batch_size: 128 });
+    const one = await methods[name].impute(m, 0, o, { seed: 5, threads: 1 });
+    assert.equal(bytes(await methods[name].impute(m, 0, o, { seed: 5, threads: 4 })), bytes(one), name);
+  }
+});
+
+/** Central finite differences (double) against the analytic gradient for every parameter. */
+function worstRelativeError(params, grad, lossAt) {
+  let worst = 0;
+  for (let i = 0; i < params.length; i++) {
+    const h = 1e-6;
+    const up = Float64Array.from(params);
+    up[i] += h;
+    const down = Float64Array.from(params);
+    down[i] -= h;
+    const fd = (lossAt(up) - lossAt(down)) / (2 * h);
+    worst = Math.max(worst, Math.abs(fd - grad[i]) / Math.max(1e-4, Math.abs(fd) + Math.abs(grad[i])));
+  }
+  return worst;
+}
+
+test('native gradients match finite differences (LSTM and GRU autoencoders, GAIN D and G)', () => {
+  const addon = neuralAddon();
+  assert.ok(!(addon instanceof Error), String(addon));
+  let s = 17;
+  const rnd = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+  for (const cell of ['lstm', 'gru']) {
+    const F = cell === 'lstm' ? 1 : 2;
+    const d = 4;
+    const rows = 3;
+    const o = {
+      cell, objective: 'observed', d, features: F, units: 5, latent: 2, epochs: 1, batchSize: 4, learningRate: 0.01, maskRate: 0,
+      visibleWeight: 0.1, patience: 1, refineIterations: 0, initSeeds: [1, 2, 3, 4, 5, 6], streamSeeds: [7, 8], threads: 1,
+    };
+    const inputs = Float64Array.from({ length: rows * d * F }, () => rnd() * 2 - 1);
+    const target = Float64Array.from({ length: rows * d }, () => rnd() * 2 - 1);
+    const weight = Float64Array.from({ length: rows * d }, () => (rnd() < 0.7 ? 1 : 0.1));
+    // Away from the initial point, so that biases and every gate carry gradient.
+    const params = Float64Array.from(addon.nnRecurrentCheck(o, null, inputs, target, weight, rows).params, (v) => v + (rnd() - 0.5) * 0.5);
+    const { grad } = addon.nnRecurrentCheck(o, params, inputs, target, weight, rows);
+    const worst = worstRelativeError(params, grad, (p) => addon.nnRecurrentCheck(o, p, inputs, target, weight, rows).loss);
+    assert.ok(worst < 1e-4, `${cell}: worst relative gradient error ${worst}`);
+  }
+  const d = 3;
+  const h = 4;
+  const rows = 5;
+  const o = { d, hidden: h, iterations: 1, batchSize: rows, hintRate: 0.9, alpha: 10, learningRate: 0.001, initSeedsG: [1, 2, 3], initSeedsD: [4, 5, 6], streamSeeds: [1, 2, 3] };
+  const size = 2 * d * h + h + h * h + h + h * d + d;
+  const pg = Float64Array.from({ length: size }, () => rnd() - 0.5);
+  const pd = Float64Array.from({ length: size }, () => rnd() - 0.5);
+  const x = Float64Array.from({ length: rows * d }, () => rnd());
+  const m = Float64Array.from({ length: rows * d }, () => (rnd() < 0.7 ? 1 : 0));
+  const xt = Float64Array.from(x, (v, i) => (m[i] ? v : rnd() * 0.01));
+  const hint = Float64Array.from(m, (v) => v * (rnd() < 0.9 ? 1 : 0));
+  const dGrad = addon.nnGainCheck(o, 0, pg, pd, x, m, xt, hint, rows).grad;
+  assert.ok(worstRelativeError(pd, dGrad, (p) => addon.nnGainCheck(o, 0, pg, p, x, m, xt, hint, rows).loss) < 1e-4, 'GAIN discriminator');
+  const gGrad = addon.nnGainCheck(o, 1, pg, pd, x, m, xt, hint, rows).grad;
+  assert.ok(worstRelativeError(pg, gGrad, (p) => addon.nnGainCheck(o, 1, p, pd, x, m, xt, hint, rows).loss) < 1e-4, 'GAIN generator');
+});
+
+test('native: bad input gives the same errors; width 1 and nothing-to-impute fast paths', async () => {
+  const nan = () => new Float32Array([NaN, NaN, NaN]);
+  await assert.rejects(lstm.impute(matrix(['a', 'b'], [nan(), nan()]), 0, nativeOpts('lstm'), ctx), /all 6 cells of the table are missing/);
+  await assert.rejects(
+    gan.impute(matrix(['a', 'b'], [new Float32Array([1, NaN, NaN]), new Float32Array([2, NaN, NaN])]), 0, nativeOpts('gan'), ctx),
+    /too few rows to train: 1 row\(s\)/,
+  );
+  const withEmpty = matrix(['a', 'empty'], [new Float32Array([1, 2, NaN, 4]), new Float32Array(4).fill(NaN)]);
+  await assert.rejects(rnn.impute(withEmpty, 0, nativeOpts('rnn', tiny.rnn), ctx), /column 'empty' has no observed value.*empty_columns=zero/);
+  const zeroed = await rnn.impute(withEmpty, 0, nativeOpts('rnn', { ...tiny.rnn, empty_columns: 'zero' }), ctx);
+  assert.deepEqual([...zeroed.columns[1]], [0, 0, 0, 0]);
+  assert.ok(Number.isFinite(zeroed.columns[0][2]));
+  const inf = matrix(['a', 'b'], [new Float32Array([1, 2, NaN]), new Float32Array([1, Infinity, 3])]);
+  await assert.rejects(gan.impute(inf, 0, nativeOpts('gan'), ctx), /column 'b' holds a non-finite value \(Infinity\) at row 2/);
+  const col = new Float32Array([1, 2, NaN, 6, NaN]);
+  for (const m of [lstm, rnn, gan]) {
+    const out = await m.impute(matrix(['x'], [col]), 0, nativeOpts(m.name), ctx);
+    assert.deepEqual([...out.columns[0]].map((v) => +v.toFixed(4)), [1, 2, 3, 6, 3]);
+  }
+  const cols = [new Float32Array([1, 2, NaN, 4]), new Float32Array([5, 6, 7, 8])];
+  assert.deepEqual([...(await lstm.impute(matrix(['a', 'b'], cols), 3, nativeOpts('lstm'), ctx)).columns[0]], [4]);
+  await assert.rejects(lstm.impute(data, 0, nativeOpts('lstm', { mask_rate: 1 }), ctx), /lstm: option mask_rate must be a number in \[0, 0.95\]/);
+});
+
+test('native: the event loop keeps running while a model trains (training runs off the JS thread)', async () => {
+  let turns = 0;
+  let running = true;
+  const spin = () => {
+    turns++;
+    if (running) setImmediate(spin);
+  };
+  setImmediate(spin);
+  await lstm.impute(data, 0, nativeOpts('lstm', { epochs: 20 }), ctx);
+  running = false;
+  assert.ok(turns >= 2, `only ${turns} event-loop turns ran during training`);
 });

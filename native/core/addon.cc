@@ -20,6 +20,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   hierimpute::InitTrees(env, exports);
   hierimpute::InitEngine(env, exports);
   hierimpute::InitScore(env, exports);
+  hierimpute::InitNeural(env, exports);
   return exports;
 }
 }  // namespace

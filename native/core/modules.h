@@ -10,4 +10,5 @@ void InitKernels(Napi::Env env, Napi::Object exports);  // kernels_binding.cc (k
 void InitTrees(Napi::Env env, Napi::Object exports);    // trees_binding.cc (ExtraTrees, MICE, XGBoost)
 void InitEngine(Napi::Env env, Napi::Object exports);   // engine_binding.cc (row/band helpers)
 void InitScore(Napi::Env env, Napi::Object exports);    // score_binding.cc (holdout masking, scoring)
+void InitNeural(Napi::Env env, Napi::Object exports);   // neural_binding.cc (lstm / rnn / gan models)
 }  // namespace hierimpute

@@ -1,11 +1,11 @@
-// The `hierimpute` command line (yargs). Each command lives in its own module under commands/.
-import yargs from 'yargs';
+// The `hierimpute` command line (yargs). Each command lives in its own module under commands/,
+// loaded only when that command runs (or its --help is asked for); the others are registered by
+// name and description alone (commands/catalog.ts), so start-up stays light.
+import yargs, { type CommandModule } from 'yargs';
 
 import { packageVersion } from '../bindings/paths.js';
 import { TF_BACKEND_CHOICES, type TfBackendChoice } from '../tf/constants.js';
-import { imputeCommand } from './commands/impute.js';
-import { infoCommand } from './commands/info.js';
-import { runCommand, sequencesCommand } from './commands/run.js';
+import { COMMANDS } from './commands/catalog.js';
 
 /**
  * Settings that HIERIMPUTE_<NAME> environment variables may give, per command (a CLI flag wins;
@@ -34,8 +34,38 @@ function applyEnvironment(argv: Record<string, unknown>): void {
   }
 }
 
+/** Global options that take a value (their value is not a command name). */
+const VALUE_OPTIONS = new Set(['--tf-backend']);
+
+/** The command the arguments name (the first positional argument), if any. */
+export function selectedCommand(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--') return undefined;
+    if (a.startsWith('-')) {
+      if (VALUE_OPTIONS.has(a)) i++;
+      continue;
+    }
+    return a;
+  }
+  return undefined;
+}
+
+/** The full module of the command being run; a light stand-in (name, description) for the others. */
+async function commandModules(args: readonly string[]): Promise<CommandModule<object, object>[]> {
+  const selected = selectedCommand(args);
+  return Promise.all(
+    COMMANDS.map(async (c) =>
+      c.name === selected ? ((await c.load()) as CommandModule<object, object>) : { command: c.name, describe: c.describe, handler: () => undefined },
+    ),
+  );
+}
+
 export async function runCli(args: string[]): Promise<void> {
-  await yargs(args)
+  const commands = await commandModules(args);
+  let y = yargs(args);
+  for (const c of commands) y = y.command(c);
+  await y
     .scriptName('hierimpute')
     .usage(
       '$0 <command> [options]\n\n' +
@@ -45,16 +75,14 @@ export async function runCli(args: string[]): Promise<void> {
         'MPI:          mpiexec -n 64 node dist/main.js <command> ...\n' +
         '              (rank 0 dispatches, ranks > 0 work)',
     )
-    .command(runCommand)
-    .command(sequencesCommand)
-    .command(imputeCommand)
-    .command(infoCommand)
     .middleware(applyEnvironment, true)
     .option('tf-backend', {
       type: 'string',
       choices: TF_BACKEND_CHOICES,
       global: true,
-      describe: 'TensorFlow.js backend of lstm/rnn/gan: auto = tfjs-node if it loads, else wasm, else cpu; a named one fails loudly if it cannot load (env HIERIMPUTE_TF_BACKEND)',
+      describe:
+        'engine of lstm/rnn/gan: auto = the native C++ kernels (TensorFlow.js if the addon lacks them); native; or a TensorFlow.js backend ' +
+        '(tensorflow = tfjs-node, wasm, cpu); a named one fails loudly if it cannot load (env HIERIMPUTE_TF_BACKEND)',
     })
     .middleware(async (argv) => {
       // Applies in every rank's process; loads nothing until a neural method runs.

@@ -1,13 +1,15 @@
-// SVG plots rendered headless with Vega-Lite (no browser, no canvas).
-import * as vega from 'vega';
-import * as vl from 'vega-lite';
+// SVG plots rendered headless with Vega-Lite (no browser, no canvas). Vega and Vega-Lite are
+// loaded on the first plot only: they are large, and most processes (workers that never draw,
+// `--help`, `info`) never need them.
+import type * as vl from 'vega-lite';
 
 import { writeFileAtomic } from '../util/atomic-write.js';
 
 type Row = Record<string, string | number>;
 
 async function renderSvg(spec: vl.TopLevelSpec): Promise<string> {
-  const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: 'none' });
+  const [vega, vegaLite] = await Promise.all([import('vega'), import('vega-lite')]);
+  const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();
   } finally {

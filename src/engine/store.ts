@@ -38,6 +38,9 @@ export interface DiskStoreOptions {
 
 export class DiskStore implements NodeStore {
   private readonly memo = new Map<string, Matrix>();
+  /** Node results read from disk, and reads served from memory. */
+  diskReads = 0;
+  memoHits = 0;
 
   constructor(
     readonly root: string,
@@ -58,8 +61,10 @@ export class DiskStore implements NodeStore {
     if (hit) {
       this.memo.delete(node.key);
       this.memo.set(node.key, hit);
+      this.memoHits++;
       return hit;
     }
+    this.diskReads++;
     const m = tableToMatrix(await readArrowFile(this.path(node)), this.path(node));
     this.remember(node.key, m);
     return m;

@@ -1,11 +1,21 @@
 // Rank 0's dispatcher (the reference design's section 9), without lock spinning.
 //
 // The queue holds (seq_idx, dataset, widths, methods) items. Every idle worker is primed; then,
-// for each TAG_DONE reply: if all bands of that (sequence, dataset) are done its final outputs are
-// stitched, else the item is requeued; the freed worker gets the next item, or TAG_STOP when the
-// queue is empty. Better than the reference: the dispatcher knows which prefix-tree node each
-// in-flight task computes and never hands out an item whose next node is being computed by
-// another rank; such items wait (and so may a worker) until that node is done.
+// for each TAG_DONE reply the freed worker gets its next item at once (or TAG_STOP when nothing
+// is left), and only then is the reply's bookkeeping that involves I/O started: an unfinished
+// item is requeued; a finished one (its outputs already written by the worker that finished it)
+// goes to `hooks.onItemDone`, which runs beside the dispatch loop and is never awaited on its
+// path. Better than the reference: the dispatcher knows which prefix-tree node each in-flight task
+// computes and never hands out an item whose next node is being computed by another rank; such
+// items wait (and so may a worker) until that node is done.
+//
+// Locality: the dispatcher mirrors which datasets each worker keeps loaded (the TaskRunner's most
+// recently used ones) and offers a worker items of those first, then items of datasets no worker
+// holds, then any. Which worker computes a node never changes its result (seeds come from the
+// node), so this changes loads, not outputs.
+//
+// Time: every decision that depends on time (when an item found claimed by another job is offered
+// again) reads the injected Clock, so tests drive the dispatcher in virtual time.
 import { log } from '../log/logger.js';
 import type { DoneMsg, TaskMsg } from './protocol.js';
 import type { WorkerPool } from './pool.js';
@@ -15,6 +25,16 @@ export interface WorkItem {
   readonly dataset: string;
   readonly widths: readonly number[];
   readonly methods: readonly string[];
+}
+
+export interface WorkerLoads {
+  /** Tasks for which the worker read its dataset from file. */
+  loads: number;
+  /** Tasks served from a dataset the worker already held. */
+  hits: number;
+  /** Node results the worker read from disk, and from memory (its latest running totals). */
+  nodeReads: number;
+  nodeHits: number;
 }
 
 export interface DispatchStats {
@@ -27,17 +47,47 @@ export interface DispatchStats {
   bandRows: Map<string, number[]>;
   failedDatasets: Map<string, string>;
   itemsDone: number;
+  /** Sum of the workers' busy seconds (as they report them). */
+  workerBusySeconds: number;
+  /** Dataset loads and in-memory hits per worker. */
+  loads: Map<number, WorkerLoads>;
+  /** Replies handled, and rank 0's time from receiving a reply to having fed the freed worker (ms). */
+  replies: number;
+  replyMs: number;
 }
 
 export interface DispatchHooks {
-  /** Called on rank 0 when every band of (sequence, dataset) is done. */
-  onItemDone(item: WorkItem): Promise<void>;
+  /**
+   * Called when every band of (sequence, dataset) is done and the worker that finished it has
+   * dealt with its outputs (the reply says how). It runs beside the dispatch loop: workers keep
+   * getting work meanwhile, and the dispatcher awaits every such call before it returns (the first
+   * failure fails the dispatch). Resolves to true when the item must run once more (its outputs
+   * could not be written yet), false when it is finished.
+   */
+  onItemDone(item: WorkItem, reply: DoneMsg): Promise<boolean>;
   /** Progress after each reply. */
   onProgress?(p: { itemsDone: number; items: number; slotsDone: number; slots: number; computed: number }): void;
 }
 
+/** The time source of the dispatcher's retry decisions. */
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+export interface DispatchOptions {
+  clock?: Clock;
+  /** Datasets a worker keeps loaded (TaskRunnerOptions.keepDatasets); default 2. */
+  keepDatasets?: number;
+}
+
 /** Delay before an item whose node is claimed by another job is offered again. */
-const BUSY_RETRY_MS = 500;
+export const BUSY_RETRY_MS = 500;
 
 interface Queued {
   item: WorkItem;
@@ -46,7 +96,11 @@ interface Queued {
   notBefore: number;
 }
 
-export async function dispatch(pool: WorkerPool, items: readonly WorkItem[], hooks: DispatchHooks): Promise<DispatchStats> {
+type Event = { kind: 'reply'; worker: number; reply: DoneMsg } | { kind: 'hook' } | { kind: 'timer' };
+
+export async function dispatch(pool: WorkerPool, items: readonly WorkItem[], hooks: DispatchHooks, opts: DispatchOptions = {}): Promise<DispatchStats> {
+  const clock = opts.clock ?? systemClock;
+  const keep = Math.max(1, opts.keepDatasets ?? 2);
   const stats: DispatchStats = {
     groupsComputed: 0,
     reusedAfterWait: 0,
@@ -56,12 +110,20 @@ export async function dispatch(pool: WorkerPool, items: readonly WorkItem[], hoo
     bandRows: new Map(),
     failedDatasets: new Map(),
     itemsDone: 0,
+    workerBusySeconds: 0,
+    loads: new Map(),
+    replies: 0,
+    replyMs: 0,
   };
   const queue = new WorkQueue(items.map((item) => ({ item, next: 0, notBefore: 0 })));
   const inFlight = new Map<number, { q: Queued; node: string | null }>();
   const inFlightNodes = new Set<string>();
   const doneNodes = new Set<string>();
   const idle: number[] = [];
+  /** Datasets each worker holds, most recently used first (a mirror of its TaskRunner's cache). */
+  const held = new Map<number, string[]>();
+  /** How many workers hold each dataset. */
+  const holders = new Map<string, number>();
   const nb = items[0]?.methods.length ?? 0;
   const slots = items.length * nb;
   const resolved = new Map<Queued, number>();
@@ -79,82 +141,163 @@ export async function dispatch(pool: WorkerPool, items: readonly WorkItem[], hoo
     return null;
   };
 
+  const hold = (worker: number, dataset: string): void => {
+    const list = held.get(worker) ?? [];
+    const at = list.indexOf(dataset);
+    if (at >= 0) list.splice(at, 1);
+    else holders.set(dataset, (holders.get(dataset) ?? 0) + 1);
+    list.unshift(dataset);
+    for (const gone of list.splice(keep)) holders.set(gone, (holders.get(gone) ?? 1) - 1);
+    held.set(worker, list);
+  };
+
   const assign = async (worker: number): Promise<boolean> => {
-    const now = Date.now();
+    const now = clock.now();
     let node: string | null = null;
-    const q = queue.take((c) => {
-      if (c.notBefore > now) return false;
-      node = predicted(c);
-      return node === null || !inFlightNodes.has(node);
-    });
+    const q = queue.take(
+      (c) => {
+        if (c.notBefore > now) return false;
+        node = predicted(c);
+        return node === null || !inFlightNodes.has(node);
+      },
+      held.get(worker) ?? [],
+      (dataset) => (holders.get(dataset) ?? 0) > 0,
+    );
     if (!q) return false;
     if (node) inFlightNodes.add(node);
     inFlight.set(worker, { q, node });
+    hold(worker, q.item.dataset);
     const task: TaskMsg = { seq_idx: q.item.seq_idx, dataset: q.item.dataset, widths: [...q.item.widths], methods: [...q.item.methods] };
     await pool.send(worker, task);
     return true;
   };
 
-  /** Hands work to every waiting worker that can get some; stops them once the queue is empty. */
+  /** Hands work to every waiting worker that can get some; stops them once nothing can come back. */
   const feed = async (): Promise<void> => {
     for (let k = 0; k < idle.length; ) {
       if (await assign(idle[k]!)) idle.splice(k, 1);
       else k++;
     }
-    if (queue.length === 0) for (const w of idle.splice(0)) await pool.stop(w);
+    // An item whose outputs are being dealt with may still come back (onItemDone resolving true).
+    if (queue.length === 0 && hooksPending.size === 0) for (const w of idle.splice(0)) await pool.stop(w);
   };
 
-  let pendingReply: Promise<{ worker: number; reply: DoneMsg }> | undefined;
+  const progress = (): void =>
+    hooks.onProgress?.({ itemsDone: stats.itemsDone, items: items.length, slotsDone, slots, computed: stats.groupsComputed });
+
+  // Finished items whose outputs are being recorded; settling one wakes the loop, which then
+  // feeds (a requeued item may be waiting) before it waits again.
+  const hooksPending = new Set<Promise<void>>();
+  let hookFailure: { error: unknown } | undefined;
+  let hookEvents = 0;
+  let hookEventsSeen = 0;
+  let wakeOnHook: (() => void) | undefined;
+  const settled = (): void => {
+    hookEvents++;
+    wakeOnHook?.();
+  };
+  const finish = (q: Queued, reply: DoneMsg): void => {
+    const p: Promise<void> = hooks.onItemDone(q.item, reply).then(
+      (again) => {
+        hooksPending.delete(p);
+        if (again) {
+          q.next = -1;
+          q.notBefore = 0;
+          queue.push(q);
+        } else {
+          stats.itemsDone++;
+          progress();
+        }
+        settled();
+      },
+      (error: unknown) => {
+        hooksPending.delete(p);
+        hookFailure ??= { error };
+        settled();
+      },
+    );
+    hooksPending.add(p);
+  };
+
+  let pendingReply: Promise<Event> | undefined;
+  let pendingTimer: Promise<Event> | undefined;
   idle.push(...pool.workers);
   await feed();
-  while (inFlight.size > 0 || queue.length > 0) {
-    if (inFlight.size === 0) {
-      // Only items claimed by another job are left: wait, then offer them again.
-      await sleep(BUSY_RETRY_MS);
+  while (inFlight.size > 0 || queue.length > 0 || hooksPending.size > 0) {
+    if (hookFailure) throw hookFailure.error;
+    if (hookEvents !== hookEventsSeen) {
+      hookEventsSeen = hookEvents;
       await feed();
       continue;
     }
-    const wake = idle.length > 0 && queue.some((c) => c.notBefore > Date.now());
-    // One outstanding receive across turns: a reply that arrives while we wake up to retry a
-    // busy item must not be lost.
-    pendingReply ??= pool.next();
-    const got = await (wake ? Promise.race([pendingReply, sleep(BUSY_RETRY_MS).then(() => null)]) : pendingReply);
-    if (got === null) {
+    const waits: Promise<Event>[] = [];
+    // One outstanding receive across turns: a reply that arrives while we wake up for something
+    // else (a busy item's retry, a finished item's outputs) must not be lost.
+    if (inFlight.size > 0) waits.push((pendingReply ??= pool.next().then(({ worker, reply }) => ({ kind: 'reply', worker, reply }) as Event)));
+    if (hooksPending.size > 0) waits.push(new Promise<Event>((resolve) => (wakeOnHook = () => resolve({ kind: 'hook' }))));
+    // Idle workers and items claimed by another job: offer them again after a while.
+    if (idle.length > 0 && queue.some((c) => c.notBefore > clock.now())) {
+      waits.push((pendingTimer ??= clock.sleep(BUSY_RETRY_MS).then(() => ({ kind: 'timer' }) as Event)));
+    }
+    if (waits.length === 0) throw new Error(`dispatcher: ${queue.length} item(s) left that no idle worker can take`);
+    const ev = await Promise.race(waits);
+    wakeOnHook = undefined;
+    if (ev.kind === 'hook') continue;
+    if (ev.kind === 'timer') {
+      pendingTimer = undefined;
       await feed();
       continue;
     }
     pendingReply = undefined;
-    const { worker, reply } = got;
+    const t0 = performance.now();
+    const { worker, reply } = ev;
     const flight = inFlight.get(worker);
     if (!flight) throw new Error(`dispatcher: reply from worker ${worker}, which has no task`);
     inFlight.delete(worker);
     if (flight.node) inFlightNodes.delete(flight.node);
     const q = flight.q;
     account(stats, q.item, reply, doneNodes, nodeId);
+    stats.workerBusySeconds += reply.busy_s ?? 0;
+    if (reply.loaded !== undefined) {
+      const l = stats.loads.get(worker) ?? { loads: 0, hits: 0, nodeReads: 0, nodeHits: 0 };
+      if (reply.loaded) l.loads++;
+      else l.hits++;
+      l.nodeReads = Math.max(l.nodeReads, reply.nodeReads ?? 0);
+      l.nodeHits = Math.max(l.nodeHits, reply.nodeHits ?? 0);
+      stats.loads.set(worker, l);
+    }
     const newly = reply.done ? nb : Math.max(reply.next, 0);
     slotsDone += newly - (resolved.get(q) ?? 0);
     resolved.set(q, newly);
+    let finished = false;
     if (reply.error !== undefined) {
       if (!stats.failedDatasets.has(q.item.dataset)) {
         stats.failedDatasets.set(q.item.dataset, reply.error);
         log.error(`dataset ${q.item.dataset} cannot be loaded, dropping its ${items.filter((x) => x.dataset === q.item.dataset).length} work items: ${reply.error}`);
       }
-      queue.removeWhere((c) => c.item.dataset === q.item.dataset);
+      queue.removeDataset(q.item.dataset);
     } else if (reply.done) {
-      await hooks.onItemDone(q.item);
-      stats.itemsDone++;
+      finished = true;
     } else {
       if (!reply.progressed) {
         stats.requeuesWithoutProgress++;
-        q.notBefore = Date.now() + BUSY_RETRY_MS;
+        q.notBefore = clock.now() + BUSY_RETRY_MS;
       }
       q.next = reply.next;
       queue.push(q);
     }
-    hooks.onProgress?.({ itemsDone: stats.itemsDone, items: items.length, slotsDone, slots, computed: stats.groupsComputed });
+    // The freed worker first; what a finished item still needs runs beside the loop.
     idle.unshift(worker);
+    if (finished) {
+      // Counted as pending before feeding, so that no worker is stopped while it may come back.
+      finish(q, reply);
+    }
     await feed();
+    stats.replies++;
+    stats.replyMs += performance.now() - t0;
+    progress();
   }
+  if (hookFailure) throw hookFailure.error;
   if (idle.length) for (const w of idle.splice(0)) await pool.stop(w);
   return stats;
 }
@@ -172,42 +315,58 @@ function account(stats: DispatchStats, item: WorkItem, r: DoneMsg, doneNodes: Se
   for (let b = 0; b < (r.next < 0 ? item.methods.length : r.next); b++) doneNodes.add(nodeId(item, b));
 }
 
-/** FIFO of waiting items: O(1) take from the front (the common case), scans only past blocked items. */
+/**
+ * The waiting items, one FIFO per dataset (datasets in the order they were first queued, a
+ * dataset whose list empties going to the back when it comes again). `take` looks at the
+ * preferred datasets first, then at datasets nobody holds, then at the rest, scanning each list
+ * only past items that cannot run yet.
+ */
 class WorkQueue {
-  private head = 0;
-  constructor(private items: Queued[]) {}
+  private readonly lists = new Map<string, Queued[]>();
+  private n = 0;
+  constructor(items: readonly Queued[]) {
+    for (const q of items) this.push(q);
+  }
   get length(): number {
-    return this.items.length - this.head;
+    return this.n;
   }
   push(q: Queued): void {
-    this.items.push(q);
+    let list = this.lists.get(q.item.dataset);
+    if (!list) this.lists.set(q.item.dataset, (list = []));
+    list.push(q);
+    this.n++;
   }
-  /** Removes and returns the first item accepted by `ok`. */
-  take(ok: (q: Queued) => boolean): Queued | undefined {
-    for (let i = this.head; i < this.items.length; i++) {
-      const q = this.items[i]!;
-      if (!ok(q)) continue;
-      if (i === this.head) {
-        this.head++;
-        if (this.head > 1024 && this.head * 2 > this.items.length) {
-          this.items = this.items.slice(this.head);
-          this.head = 0;
-        }
-      } else this.items.splice(i, 1);
-      return q;
+  /** Removes and returns the first item accepted by `ok`, in the order described above. */
+  take(ok: (q: Queued) => boolean, prefer: readonly string[], isHeld: (dataset: string) => boolean): Queued | undefined {
+    for (const dataset of prefer) {
+      const q = this.takeFrom(dataset, ok);
+      if (q) return q;
+    }
+    for (const pass of [false, true]) {
+      for (const dataset of this.lists.keys()) {
+        if (prefer.includes(dataset) || isHeld(dataset) !== pass) continue;
+        const q = this.takeFrom(dataset, ok);
+        if (q) return q;
+      }
     }
     return undefined;
   }
   some(pred: (q: Queued) => boolean): boolean {
-    for (let i = this.head; i < this.items.length; i++) if (pred(this.items[i]!)) return true;
+    for (const list of this.lists.values()) if (list.some(pred)) return true;
     return false;
   }
-  removeWhere(pred: (q: Queued) => boolean): void {
-    this.items = this.items.slice(this.head).filter((q) => !pred(q));
-    this.head = 0;
+  removeDataset(dataset: string): void {
+    this.n -= this.lists.get(dataset)?.length ?? 0;
+    this.lists.delete(dataset);
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  private takeFrom(dataset: string, ok: (q: Queued) => boolean): Queued | undefined {
+    const list = this.lists.get(dataset);
+    if (!list) return undefined;
+    const i = list.findIndex(ok);
+    if (i < 0) return undefined;
+    const [q] = list.splice(i, 1);
+    if (list.length === 0) this.lists.delete(dataset);
+    this.n--;
+    return q;
+  }
 }

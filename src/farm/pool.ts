@@ -108,7 +108,9 @@ export async function workerLoop(world: Communicator, runner: TaskRunner): Promi
     let reply: DoneMsg;
     try {
       injectedFault(world.rank);
+      const t0 = performance.now();
       reply = await runner.run(task);
+      reply.busy_s = (performance.now() - t0) / 1000;
     } catch (err) {
       const message = `seq ${task.seq_idx}, dataset ${task.dataset}: ${(err as Error).stack ?? String(err)}`;
       log.error(message);

@@ -4,6 +4,7 @@
 // node that another rank is computing; TAG_STOP ends a worker; TAG_ERROR reports a failing rank;
 // TAG_HELLO, a worker's first message, names its host.
 import type { GroupOutcome } from '../engine/group.js';
+import type { ManifestEntry, OutputStatus } from '../engine/outputs.js';
 import type { JsonValue } from '../mpi/codec.js';
 
 export interface TaskMsg {
@@ -30,6 +31,19 @@ export interface DoneMsg {
   bandRows?: number[];
   /** The dataset could not be loaded: it is dropped, and the run ends non-zero naming it. */
   error?: string;
+  /** Seconds the worker spent on this task (loading, computing, writing outputs). */
+  busy_s?: number;
+  /** The worker read the dataset from its file for this task (false: it already held it). */
+  loaded?: boolean;
+  /** The worker's node results read so far: from disk, and from its in-memory cache (running totals). */
+  nodeReads?: number;
+  nodeHits?: number;
+  /**
+   * With done: what the worker did with the item's output files (engine/outputs.ts, OutputStatus),
+   * and the manifest entry rank 0 records once they are complete.
+   */
+  outputs?: OutputStatus;
+  entry?: ManifestEntry;
 }
 
 export interface HelloMsg {

@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 
 import { bandEdges } from '../engine/bands.js';
 import type { RunConfig } from '../engine/config.js';
-import { writeRunSummary, writeSequenceOutputs, writeSweepIndex, type RunSummary } from '../engine/outputs.js';
+import { ManifestWriter, writeRunSummary, writeSweepIndex, type RunSummary } from '../engine/outputs.js';
 import { createProgress } from '../engine/progress.js';
 import { DiskStore } from '../engine/store.js';
 import { expandSweep } from '../engine/sweep.js';
@@ -13,7 +13,7 @@ import { log } from '../log/logger.js';
 import type { Communicator } from '../mpi/world.js';
 import { discoverDatasets } from '../tables/datasets.js';
 import { finishEvaluation, maskedPaths, prepareEvaluation, type EvaluateOptions } from '../eval/evaluate.js';
-import { dispatch, type DispatchStats, type WorkItem } from './dispatcher.js';
+import { dispatch, type DispatchStats, type WorkerLoads, type WorkItem } from './dispatcher.js';
 import { holdAfterClaims } from './fault-inject.js';
 import { LocalPool, MpiPool, workerLoop } from './pool.js';
 import { reportInFlightOnSigterm } from './teardown.js';
@@ -38,6 +38,9 @@ export function checkDataDir(dataDir: string): void {
   if (!statSync(dataDir).isDirectory()) throw new Error(`--data ${dataDir}: not a folder (give the folder that holds the *.csv tables)`);
 }
 
+/** Datasets each rank keeps loaded (the dispatcher prefers giving a worker items of those). */
+const KEEP_DATASETS = 2;
+
 export async function runSweep(world: Communicator, opts: RunOptions): Promise<number> {
   const t0 = performance.now();
   const { config } = opts;
@@ -50,7 +53,16 @@ export async function runSweep(world: Communicator, opts: RunOptions): Promise<n
   // --evaluate: every rank reads the masked tables rank 0 writes before dispatching any task.
   const paths = opts.evaluate ? maskedPaths(outDir, datasets) : new Map(datasets.map((d) => [d.name, d.path]));
   const worker = world.size > 1 && world.rank > 0;
-  const runner = new TaskRunner({ config, edges, paths, store, threads: opts.threads, afterClaim: worker ? holdAfterClaims(world.rank) : undefined });
+  const runner = new TaskRunner({
+    config,
+    edges,
+    paths,
+    store,
+    threads: opts.threads,
+    keepDatasets: KEEP_DATASETS,
+    afterClaim: worker ? holdAfterClaims(world.rank) : undefined,
+    outputs: { outDir, sequences },
+  });
 
   if (worker) {
     await workerLoop(world, runner);
@@ -72,20 +84,52 @@ export async function runSweep(world: Communicator, opts: RunOptions): Promise<n
     pool = mpiPool;
   } else pool = new LocalPool(runner);
   const progress = createProgress(opts.progress ?? true);
+  const tDispatch = performance.now();
+  // Rank 0 only records finished items in the manifests (the worker that finished an item wrote
+  // its files), beside the dispatch loop.
+  const manifests = new ManifestWriter(outDir, config, edges);
   let stats: DispatchStats;
   try {
-    stats = await dispatch(pool, items, {
-      onItemDone: async (item) => {
-        const ds = await runner.dataset(item.dataset);
-        await writeSequenceOutputs(outDir, ds, sequences[item.seq_idx]!, config, store);
+    stats = await dispatch(
+      pool,
+      items,
+      {
+        onItemDone: async (item, reply) => {
+          const seq = sequences[item.seq_idx]!;
+          if (reply.outputs === 'stale') {
+            // Drop the old entry before the files are replaced, then have the item run again.
+            await manifests.forget(seq, item.dataset);
+            return true;
+          }
+          if (!reply.entry) throw new Error(`dispatcher: finished item (sequence ${item.seq_idx}, dataset ${item.dataset}) came back without its manifest entry`);
+          await manifests.record(seq, item.dataset, reply.entry);
+          return false;
+        },
+        onProgress: (p) => progress.update(p),
       },
-      onProgress: (p) => progress.update(p),
-    });
+      { keepDatasets: KEEP_DATASETS },
+    );
+    await manifests.flush();
   } finally {
     progress.stop();
     uninstall();
   }
+  const dispatchWall = (performance.now() - tDispatch) / 1000;
   const summary = summarize(stats, config, sequences.length, datasets.length, world.size, (performance.now() - t0) / 1000);
+  if (world.size > 1) summary.worker_busy_share = stats.workerBusySeconds / (dispatchWall * (world.size - 1));
+  // Rank 0's own work per finished item: handling replies (until the freed worker is fed) plus
+  // building manifests; the manifest writes' disk waits run beside dispatching and are reported
+  // apart. With one rank, rank 0's work as its own worker is not counted.
+  const perItem = (ms: number): number => (stats.itemsDone ? ms / stats.itemsDone : 0);
+  summary.rank0_ms_per_item = perItem(stats.replyMs + manifests.cpuMs);
+  summary.rank0_manifest_io_ms_per_item = perItem(manifests.ioMs);
+  summary.rank0_ms_per_reply = stats.replies ? stats.replyMs / stats.replies : 0;
+  const perRank = (f: (l: WorkerLoads) => number): Record<string, number> =>
+    Object.fromEntries([...stats.loads].sort((a, b) => a[0] - b[0]).map(([w, l]) => [String(w), f(l)]));
+  summary.dataset_loads = perRank((l) => l.loads);
+  summary.dataset_cache_hits = perRank((l) => l.hits);
+  summary.node_disk_reads = perRank((l) => l.nodeReads);
+  summary.node_cache_hits = perRank((l) => l.nodeHits);
   await writeRunSummary(outDir, summary);
   log.info(
     `done in ${summary.wall_s.toFixed(1)} s: ${summary.groups_computed} band groups computed, ${summary.groups_reused} reused, ` +

@@ -1,10 +1,14 @@
 // What a worker does with one task: load the dataset lazily (kept while tasks for it keep
 // coming), run exactly one band through runOneGroup, and describe the result for the dispatcher.
-// With one rank, rank 0 calls this same code directly.
+// When that finishes the (sequence, dataset), the same worker — it holds the dataset and has
+// just read or computed the nodes — stitches and writes the item's output files, so rank 0 only
+// records the manifest entry. With one rank, rank 0 calls this same code directly.
 import type { RunConfig } from '../engine/config.js';
 import { loadDataset, type DatasetState } from '../engine/dataset.js';
 import { nextBand, runOneGroup, sequenceNodes, type GroupEnv } from '../engine/group.js';
-import type { NodeStore } from '../engine/store.js';
+import { writeDatasetOutputs, type DatasetOutputs } from '../engine/outputs.js';
+import { DiskStore, type NodeStore } from '../engine/store.js';
+import type { Sequence } from '../engine/sweep.js';
 import type { MethodName } from '../impute/types.js';
 import { log } from '../log/logger.js';
 import type { DoneMsg, TaskMsg } from './protocol.js';
@@ -20,6 +24,8 @@ export interface TaskRunnerOptions {
   keepDatasets?: number;
   /** Passed to runOneGroup (test fault injection on worker ranks). */
   afterClaim?: GroupEnv['afterClaim'];
+  /** Where a finished item's files go (OUT and the sweep's sequences); none written without it. */
+  outputs?: { outDir: string; sequences: readonly Sequence[] };
 }
 
 export class TaskRunner {
@@ -29,12 +35,17 @@ export class TaskRunner {
 
   constructor(private readonly opts: TaskRunnerOptions) {}
 
+  /** Datasets read from file, and requests served from memory. */
+  loads = 0;
+  hits = 0;
+
   /** The loaded dataset (loading it if needed); throws a clear error when it cannot be read. */
   async dataset(name: string): Promise<DatasetState> {
     const hit = this.loaded.get(name);
     if (hit) {
       this.loaded.delete(name);
       this.loaded.set(name, hit);
+      this.hits++;
       return hit;
     }
     const path = this.opts.paths.get(name);
@@ -42,6 +53,7 @@ export class TaskRunner {
     const t0 = performance.now();
     const ds = await loadDataset(name, path, this.opts.edges);
     log.verbose(`loaded ${name} (${ds.matrix.nRows}×${ds.matrix.columns.length}) in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+    this.loads++;
     this.loaded.set(name, ds);
     while (this.loaded.size > (this.opts.keepDatasets ?? 2)) this.loaded.delete(this.loaded.keys().next().value as string);
     return ds;
@@ -50,11 +62,13 @@ export class TaskRunner {
   async run(task: TaskMsg): Promise<DoneMsg> {
     const base = { seq_idx: task.seq_idx, dataset: task.dataset };
     let ds: DatasetState;
+    const loadsBefore = this.loads;
     try {
       ds = await this.dataset(task.dataset);
     } catch (err) {
-      return { ...base, done: true, progressed: false, outcome: 'failed', band: -1, next: -1, error: (err as Error).message };
+      return { ...base, done: true, progressed: false, outcome: 'failed', band: -1, next: -1, error: (err as Error).message, loaded: true };
     }
+    const loaded = this.loads > loadsBefore;
     const methods = task.methods as MethodName[];
     const env: GroupEnv = { config: this.opts.config, store: this.opts.store, threads: this.opts.threads, afterClaim: this.opts.afterClaim };
     const r = await runOneGroup(env, ds, methods);
@@ -68,6 +82,12 @@ export class TaskRunner {
     }
     const next = nextBand(ds, this.opts.store, nodes);
     if (r.outcome === 'computed') log.verbose(`seq ${task.seq_idx} ${task.dataset} band ${r.band} (${r.method}) computed in ${r.seconds?.toFixed(2)} s`);
+    let outputs: DatasetOutputs | undefined;
+    if (next < 0 && this.opts.outputs) {
+      const seq = this.opts.outputs.sequences[task.seq_idx];
+      if (!seq) throw new Error(`task for unknown sequence ${task.seq_idx}`);
+      outputs = await writeDatasetOutputs(this.opts.outputs.outDir, ds, seq, this.opts.config, this.opts.store);
+    }
     return {
       ...base,
       done: next < 0,
@@ -79,6 +99,9 @@ export class TaskRunner {
       seconds: r.seconds,
       meanFilled: r.meanFilled,
       bandRows: ds.bands.rows.map((x) => x.length),
+      loaded,
+      ...(this.opts.store instanceof DiskStore ? { nodeReads: this.opts.store.diskReads, nodeHits: this.opts.store.memoHits } : {}),
+      ...(outputs ? { outputs: outputs.status, entry: outputs.entry } : {}),
     };
   }
 }

@@ -30,11 +30,15 @@ import { extname } from 'node:path';
 
 import type * as arrow from 'apache-arrow';
 
-import { matrixToTable, tableToMatrix } from './arrow.js';
 import { readCsv, writeCsv, type TableIoOptions } from './csv.js';
 import { TableInputError } from './errors.js';
-import { readArrowFile, writeArrowFile } from './ipc.js';
 import type { Matrix } from './matrix.js';
+
+/** Arrow (a large library) loads on the first .arrow file or Arrow table, not for CSV. */
+async function arrowIo(): Promise<typeof import('./arrow.js') & typeof import('./ipc.js')> {
+  const [conv, ipc] = await Promise.all([import('./arrow.js'), import('./ipc.js')]);
+  return { ...conv, ...ipc };
+}
 
 export type { TableIoOptions };
 export type TableFormat = 'csv' | 'arrow';
@@ -51,18 +55,23 @@ export function tableFormat(path: string): TableFormat {
 
 /** Reads a .csv or .arrow file into an Arrow table of Float32 columns (NaN = missing, no nulls). */
 export async function readTable(path: string, options: TableIoOptions = {}): Promise<arrow.Table> {
-  return tableFormat(path) === 'csv' ? matrixToTable(await readCsv(path, options)) : readArrowFile(path);
+  const format = tableFormat(path);
+  const { matrixToTable, readArrowFile } = await arrowIo();
+  return format === 'csv' ? matrixToTable(await readCsv(path, options)) : readArrowFile(path);
 }
 
 /** Writes a table as .csv or .arrow (by extension), atomically. */
 export async function writeTable(table: arrow.Table, path: string, options: TableIoOptions = {}): Promise<void> {
-  if (tableFormat(path) === 'csv') await writeCsv(tableToMatrix(table, path), path, options);
+  const format = tableFormat(path);
+  const { tableToMatrix, writeArrowFile } = await arrowIo();
+  if (format === 'csv') await writeCsv(tableToMatrix(table, path), path, options);
   else await writeArrowFile(table, path);
 }
 
 /** Reads a .csv or .arrow file into a Matrix. */
 export async function readMatrix(path: string, options: TableIoOptions = {}): Promise<Matrix> {
   if (tableFormat(path) === 'csv') return readCsv(path, options);
+  const { readArrowFile, tableToMatrix } = await arrowIo();
   const m = tableToMatrix(await readArrowFile(path), path);
   if (options.finite) rejectInfinite(m, path);
   return m;
@@ -93,6 +102,7 @@ function rejectInfinite(m: Matrix, path: string): void {
 
 /** Writes a Matrix as .csv or .arrow (by extension), atomically. */
 export async function writeMatrix(m: Matrix, path: string, options: TableIoOptions = {}): Promise<void> {
-  if (tableFormat(path) === 'csv') await writeCsv(m, path, options);
-  else await writeArrowFile(matrixToTable(m), path);
+  if (tableFormat(path) === 'csv') return writeCsv(m, path, options);
+  const { matrixToTable, writeArrowFile } = await arrowIo();
+  await writeArrowFile(matrixToTable(m), path);
 }

@@ -129,7 +129,9 @@ const FIX: Record<TfBackendName, string> = {
  */
 export async function loadTf(choice: TfBackendChoice = 'auto'): Promise<{ tf: Tf; backend: TfBackendName }> {
   checkChoice(choice, 'tf_backend');
-  const effective = choice === 'auto' ? defaultTfBackend() : choice;
+  // 'native' is not a TensorFlow.js backend: code that needs TensorFlow.js anyway picks as 'auto'.
+  const asked = choice === 'auto' ? defaultTfBackend() : choice;
+  const effective = asked === 'native' ? 'auto' : asked;
   const tf = loadCore();
   if (effective !== 'auto') {
     if (!(await activate(tf, effective))) {
@@ -186,4 +188,3 @@ export function withTf<T>(choice: TfBackendChoice, fn: (tf: Tf, backend: TfBacke
 export function liveTensors(): number {
   return tfModule ? tfModule.memory().numTensors : 0;
 }
-

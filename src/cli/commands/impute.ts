@@ -12,6 +12,7 @@ import { engineAddon } from '../../engine/native.js';
 import { parseParams } from '../../impute/options.js';
 import { type AnyImputer, getImputer, listMethods } from '../../impute/registry.js';
 import { tableFormat, writeMatrix } from '../../tables/io.js';
+import { describeCommand } from './catalog.js';
 
 export interface ImputeArgs {
   method: string;
@@ -115,7 +116,7 @@ export async function runImpute(args: ImputeArgs): Promise<ImputeSummary> {
 
 export const imputeCommand: CommandModule<object, ImputeArgs> = {
   command: 'impute',
-  describe: 'Impute every missing cell of one table (.csv or .arrow) with one method',
+  describe: describeCommand('impute'),
   builder: (y: Argv<object>): Argv<ImputeArgs> =>
     y
       .usage('$0 impute --method NAME --input FILE --output FILE [--seed N] [--threads N] [--param key=value ...]')

@@ -9,6 +9,7 @@ import { TAG_DONE } from '../../mpi/tags.js';
 import type { Communicator } from '../../mpi/world.js';
 import { describeTfBackend } from '../../tf/detect.js';
 import { withWorld } from '../lifecycle.js';
+import { describeCommand } from './catalog.js';
 
 export interface RankLine {
   rank: number;
@@ -87,7 +88,7 @@ export function formatInfo(r: InfoReport): string {
 
 export const infoCommand: CommandModule<object, { json: boolean }> = {
   command: 'info',
-  describe: 'Print versions (package, MPI library, XGBoost, TensorFlow.js backend), the launch mode and one line per rank',
+  describe: describeCommand('info'),
   builder: (y) => y.option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' }),
   handler: async (argv) => {
     await withWorld({}, async (world) => {

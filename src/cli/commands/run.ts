@@ -18,11 +18,12 @@ import type { Argv, CommandModule } from 'yargs';
 
 import { ConfigError, presetConfig, PRESETS, readConfigFile, type RunConfig } from '../../engine/config.js';
 import { expandSweep, prefixNodeCount } from '../../engine/sweep.js';
-import { runSweep, checkDataDir } from '../../farm/run.js';
-import { checkHoldoutOptions, type EvaluateOptions } from '../../eval/index.js';
+import { checkHoldoutOptions } from '../../eval/holdout.js';
+import type { EvaluateOptions } from '../../eval/evaluate.js';
 import { DEFAULT_LEASE_MS } from '../../locks/index.js';
 import { configureLogging, LOG_LEVELS, type LogLevel } from '../../log/logger.js';
 import { withWorld } from '../lifecycle.js';
+import { describeCommand } from './catalog.js';
 
 export const PRECEDENCE_HELP = `Settings: CLI flag > HIERIMPUTE_* environment variable (e.g. HIERIMPUTE_SEED, HIERIMPUTE_THREADS,
 HIERIMPUTE_DATA, HIERIMPUTE_OUT, HIERIMPUTE_CONFIG, HIERIMPUTE_PRESET, HIERIMPUTE_LOG_LEVEL, HIERIMPUTE_LOCK_LEASE) > config file > default.`;
@@ -105,7 +106,7 @@ export function checkOutKind(out: string, evaluate: boolean): void {
 
 export const runCommand: CommandModule<object, RunArgs> = {
   command: 'run',
-  describe: 'Run the sweep on every *.csv of a folder (checkpointed: rerun the same command to resume)',
+  describe: describeCommand('run'),
   builder: (y) =>
     configOptions(y)
       .usage('$0 run --config FILE|--preset NAME --data DIR --out DIR [--seed N] [--threads N] [--lock-lease S] [--log-level L]')
@@ -139,6 +140,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
       if (!Number.isInteger(threads) || threads < 0) throw new Error(`--threads must be an integer >= 0 (got ${threads})`);
       const leaseMs = lockLeaseMs(argv['lock-lease']);
       const evaluate = evaluateOptions(argv, config);
+      // The sweep's modules (node store, Arrow, outputs, evaluation) load only when a sweep runs.
+      const { checkDataDir, runSweep } = await import('../../farm/run.js');
       checkDataDir(argv.data);
       checkOutKind(argv.out, argv.evaluate);
       configureLogging({ rank: world.rank, dir: join(argv.out, 'logs'), level: logLevel });
@@ -149,7 +152,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
 
 export const sequencesCommand: CommandModule<object, ConfigArgs & { json: boolean }> = {
   command: 'sequences',
-  describe: 'List the sequences (one method per band) a configuration sweeps',
+  describe: describeCommand('sequences'),
   builder: (y) =>
     configOptions(y)
       .usage('$0 sequences --config FILE|--preset NAME [--seed N] [--json]')

@@ -1,5 +1,6 @@
 // gan: GAIN, Generative Adversarial Imputation Nets (Yoon, Jordon & van der Schaar, ICML 2018),
-// as in the authors' reference code, on TensorFlow.js.
+// as in the authors' reference code, on the native C++ kernels (native/core/kernels/neural.cc,
+// the default) or TensorFlow.js (option tf_backend).
 //
 // Data are min-max scaled to [0, 1] per column (missing -> 0). Generator G and discriminator D are
 // 3-layer MLPs (ReLU, ReLU, sigmoid) of width `hidden` (default: number of columns), Xavier-normal
@@ -18,12 +19,15 @@ import {
   checkInt,
   checkNumber,
   deriveSeed,
+  initSeeds,
   NEURAL_COMMON_DEFAULTS,
   NEURAL_COMMON_DOCS,
   type NeuralCommonOptions,
   predictInChunks,
+  resolveEngine,
   Rng,
   runNeural,
+  runNeuralNative,
   yieldToEventLoop,
 } from './neural-common.js';
 
@@ -85,7 +89,7 @@ function mlp(tf: Tf, d: number, h: number, seedFor: (i: number) => number): Mlp 
 
 export const gan: Imputer<GanOptions> = {
   name: METHOD,
-  summary: 'GAIN generative adversarial imputation (Yoon et al. 2018): generator/discriminator MLPs with hint mechanism (TensorFlow.js)',
+  summary: 'GAIN generative adversarial imputation (Yoon et al. 2018): generator/discriminator MLPs with hint mechanism (native C++ kernels or TensorFlow.js)',
   defaults: {
     ...NEURAL_COMMON_DEFAULTS,
     iterations: 3000,
@@ -106,7 +110,27 @@ export const gan: Imputer<GanOptions> = {
   },
   async impute(data, targetStart, options, ctx) {
     const o = checkGanOptions(options);
-    return runNeural(METHOD, data, targetStart, o, ctx, async (tf, prep, seed) => {
+    const engine = resolveEngine(METHOD, o.tf_backend);
+    if ('native' in engine) {
+      const addon = engine.native;
+      return runNeuralNative(METHOD, data, targetStart, o, ctx, (prep, seed) =>
+        addon.nnGain(prep.zeroed, prep.mask, {
+          d: prep.d,
+          hidden: o.hidden > 0 ? o.hidden : prep.d,
+          iterations: o.iterations,
+          batchSize: o.batch_size,
+          hintRate: o.hint_rate,
+          alpha: o.alpha,
+          learningRate: o.learning_rate,
+          initSeedsG: initSeeds(seed, 1, 3),
+          initSeedsD: initSeeds(seed, 2, 3),
+          streamSeeds: [deriveSeed(seed, 3), deriveSeed(seed, 4), deriveSeed(seed, 6)],
+          n: prep.n,
+          targetStart: prep.targetStart,
+        }),
+      );
+    }
+    return runNeural(METHOD, data, targetStart, { ...o, tf_backend: engine.tf }, ctx, async (tf, prep, seed) => {
       const { n, d } = prep;
       const h = o.hidden > 0 ? o.hidden : d;
       const G = mlp(tf, d, h, (i) => deriveSeed(seed, 1, i));

@@ -1,12 +1,16 @@
-// lstm: LSTM autoencoder imputer (the reference design's lstm_imputer, its bugs fixed).
+// lstm: LSTM autoencoder imputer.
 //
 // Each row is a sequence of its d columns (see src/tf/recurrent-autoencoder.ts), values
 // standardised per column over the observed cells; missing cells start at the column mean (0). The autoencoder (encoder LSTM -> latent bottleneck -> decoder
 // LSTM) is trained to reconstruct the rows with the loss on OBSERVED cells only (masked MSE; Adam;
-// seeded row shuffle each epoch). Then the missing cells of the target rows are replaced by the
+// seeded row shuffle each epoch). In each batch a share `mask_rate` of the observed cells is hidden
+// from the input (set to the column mean, 0, as a missing cell is) while the loss still covers them:
+// without it the autoencoder learns to copy observed cells through and pulls missing ones back to
+// the mean. Then the missing cells of the target rows are replaced by the
 // reconstruction `refine_iterations` + 1 times (each pass feeds the previous pass's values back in,
 // as iterative low-rank imputation does), and only the originally missing cells are filled.
-// A fresh model per call, disposed at the end; nothing is cached between tables.
+// A fresh model per call, disposed at the end; nothing is cached between tables. Engines: the
+// native C++ kernels (native/core/kernels/neural.cc, what tf_backend=auto picks) or TensorFlow.js.
 import type * as TfTypes from '@tensorflow/tfjs';
 
 import { buildRecurrentAutoencoder, reconstruct, trainableVariables } from '../../tf/recurrent-autoencoder.js';
@@ -16,14 +20,18 @@ import {
   checkInt,
   checkNumber,
   deriveSeed,
+  initSeeds,
   maskedMse,
   NEURAL_COMMON_DEFAULTS,
   NEURAL_COMMON_DOCS,
   type NeuralCommonOptions,
   predictInChunks,
+  resolveEngine,
   Rng,
   runNeural,
+  runNeuralNative,
   unstandardize,
+  unstandardizeHost,
   yieldToEventLoop,
 } from './neural-common.js';
 
@@ -40,6 +48,11 @@ export interface LstmOptions extends NeuralCommonOptions {
   learning_rate: number;
   /** Extra reconstruction passes that feed the imputed values back in. Default 3. */
   refine_iterations: number;
+  /**
+   * Share of the observed cells hidden from the input (set to the column mean) in each batch, the
+   * loss still covering every observed cell (denoising). 0 = the plain autoencoder. Default 0.2.
+   */
+  mask_rate: number;
 }
 
 const METHOD = 'lstm';
@@ -54,13 +67,14 @@ export function checkLstmOptions(o: Partial<LstmOptions>): LstmOptions {
     latent_dim: checkInt(METHOD, 'latent_dim', v.latent_dim, 0, 4096),
     learning_rate: checkNumber(METHOD, 'learning_rate', v.learning_rate, 0, 1, true),
     refine_iterations: checkInt(METHOD, 'refine_iterations', v.refine_iterations, 0, 1000),
+    mask_rate: checkNumber(METHOD, 'mask_rate', v.mask_rate, 0, 0.95),
   };
 }
 
 export const lstm: Imputer<LstmOptions> = {
   name: METHOD,
   summary:
-    'LSTM autoencoder over each row as a sequence of its columns, loss on observed cells only, missing cells start at the column mean (TensorFlow.js)',
+    'LSTM autoencoder over each row as a sequence of its columns, loss on observed cells only, missing cells start at the column mean, denoising input masking (native C++ kernels or TensorFlow.js)',
   defaults: {
     ...NEURAL_COMMON_DEFAULTS,
     epochs: 50,
@@ -69,6 +83,7 @@ export const lstm: Imputer<LstmOptions> = {
     latent_dim: 0,
     learning_rate: 0.01,
     refine_iterations: 3,
+    mask_rate: 0.2,
   },
   options: {
     ...NEURAL_COMMON_DOCS,
@@ -81,10 +96,45 @@ export const lstm: Imputer<LstmOptions> = {
       type: 'integer',
       description: 'extra reconstruction passes feeding the imputed values back in (default 3)',
     },
+    mask_rate: {
+      type: 'number',
+      description:
+        'share of observed cells hidden from the input (at the column mean) in each batch, loss still on every observed cell; ' +
+        'in [0, 0.95], 0 = plain autoencoder (default 0.2)',
+    },
   },
   async impute(data, targetStart, options, ctx) {
     const o = checkLstmOptions(options);
-    return runNeural(METHOD, data, targetStart, o, ctx, async (tf, prep, seed) => {
+    const engine = resolveEngine(METHOD, o.tf_backend);
+    if ('native' in engine) {
+      const addon = engine.native;
+      return runNeuralNative(METHOD, data, targetStart, o, ctx, async (prep, seed, threads) => {
+        const { n, d } = prep;
+        const res = await addon.nnRecurrent(prep.standard, prep.mask, {
+          cell: 'lstm',
+          objective: 'observed',
+          d,
+          features: 1,
+          units: o.units,
+          latent: o.latent_dim > 0 ? o.latent_dim : Math.ceil(d / 2),
+          epochs: o.epochs,
+          batchSize: o.batch_size,
+          learningRate: o.learning_rate,
+          maskRate: o.mask_rate,
+          visibleWeight: 1,
+          patience: 1,
+          refineIterations: o.refine_iterations,
+          initSeeds: initSeeds(seed, 1, 6),
+          streamSeeds: [deriveSeed(seed, 2), deriveSeed(seed, 3)],
+          threads,
+          n,
+          targetStart: prep.targetStart,
+          trainRows: Int32Array.from({ length: n }, (_, i) => i),
+        });
+        return unstandardizeHost(prep, res.pred);
+      });
+    }
+    return runNeural(METHOD, data, targetStart, { ...o, tf_backend: engine.tf }, ctx, async (tf, prep, seed) => {
       const { n, d } = prep;
       const model = buildRecurrentAutoencoder(tf, {
         cell: 'lstm',
@@ -98,15 +148,20 @@ export const lstm: Imputer<LstmOptions> = {
       try {
         const vars = trainableVariables(model);
         const rng = new Rng(deriveSeed(seed, 2));
+        let step = 0;
         for (let epoch = 0; epoch < o.epochs; epoch++) {
           const order = rng.permutation(n);
           for (let s = 0; s < n; s += o.batch_size) {
             const idx = tf.tensor1d(order.subarray(s, Math.min(n, s + o.batch_size)), 'int32');
+            const stepSeed = deriveSeed(seed, 3, step++);
             optimizer.minimize(
               () => {
                 const x = tf.gather(prep.standard, idx);
                 const m = tf.gather(prep.mask, idx);
-                const pred = reconstruct(tf, model, x.expandDims(2) as TfTypes.Tensor3D, true);
+                // Hidden observed cells enter at the column mean (0), as missing cells do.
+                const input =
+                  o.mask_rate > 0 ? tf.where(tf.randomUniform(x.shape, 0, 1, 'float32', stepSeed).less(o.mask_rate), tf.zerosLike(x), x) : x;
+                const pred = reconstruct(tf, model, input.expandDims(2) as TfTypes.Tensor3D, true);
                 return maskedMse(tf, pred, x, m);
               },
               false,

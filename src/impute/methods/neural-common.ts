@@ -12,9 +12,10 @@
 //   a column with no observed value (unless empty_columns=zero), diverged training (NaN).
 import type * as TfTypes from '@tensorflow/tfjs';
 
+import { loadAddon } from '../../bindings/load.js';
 import { log } from '../../log/logger.js';
 import { makeMatrix, type Matrix } from '../../tables/matrix.js';
-import { withTf } from '../../tf/backend.js';
+import { defaultTfBackend, withTf } from '../../tf/backend.js';
 import { TF_BACKEND_CHOICES, type TfBackendChoice, type TfBackendName } from '../../tf/constants.js';
 import type { ImputeContext, OptionDoc } from '../types.js';
 import { checkEmptyColumns, EMPTY_COLUMNS_DOC, type EmptyColumnsRule } from './simple.js';
@@ -36,8 +37,9 @@ export const NEURAL_COMMON_DOCS: { readonly [K in keyof NeuralCommonOptions]: Op
   tf_backend: {
     type: 'string',
     description:
-      "TensorFlow.js backend: 'auto' = tensorflow (optional @tensorflow/tfjs-node) if it loads, else wasm, else cpu; " +
-      'a named backend fails loudly when it cannot load (default auto; --tf-backend sets it for the whole run)',
+      "engine: 'auto' = native (the C++ kernels of the core addon) when built, else TensorFlow.js; 'native' = C++ kernels only; " +
+      "TensorFlow.js backends: 'tensorflow' (optional @tensorflow/tfjs-node), 'wasm', 'cpu'; " +
+      'a named one fails loudly when it cannot load (default auto; --tf-backend sets it for the whole run)',
     choices: TF_BACKEND_CHOICES,
   },
   empty_columns: EMPTY_COLUMNS_DOC,
@@ -177,30 +179,32 @@ export function copyTarget(data: Matrix, targetStart: number): Matrix {
   return makeMatrix(data.names, data.columns.map((c) => c.slice(targetStart)));
 }
 
-export function prepare(tf: Tf, method: string, data: Matrix, targetStart: number, emptyColumns: EmptyColumnsRule): Prepared {
+/**
+ * Checks the table for training (errors as documented) and returns its empty columns and the count
+ * of rows holding an observed cell. A plain scan: no TensorFlow.js needed.
+ */
+export function scanTable(method: string, data: Matrix, emptyColumns: EmptyColumnsRule): { empty: number[]; rowsObserved: number } {
   const n = data.nRows;
   const d = data.columns.length;
-  // Statistics first (small host arrays), then the big tensors.
-  const stats = tf.tidy(() => {
-    const raw = tf.stack(data.columns.map((c) => tf.tensor1d(c, 'float32')), 1) as Tensor2D;
-    const observed = tf.logicalNot(tf.isNaN(raw));
-    const counts = observed.cast('float32').sum(0);
-    const inf = tf.logicalAnd(observed, tf.isInf(raw)).any(0);
-    const rowsObserved = observed.any(1).cast('float32').sum();
-    return { counts: counts.dataSync().slice(), inf: inf.dataSync().slice(), rowsObserved: rowsObserved.dataSync()[0] ?? 0 };
-  });
-  if (stats.counts.every((c) => c === 0))
-    throw new RangeError(`${method}: all ${n * d} cells of the table are missing; there is nothing to learn from`);
-  const badInf = stats.inf.findIndex((v) => v !== 0);
-  if (badInf >= 0) {
-    const col = data.columns[badInf]!;
-    const row = col.findIndex((v) => !Number.isFinite(v) && !Number.isNaN(v));
-    throw new RangeError(
-      `${method}: column '${data.names[badInf]}' holds a non-finite value (${col[row]}) at row ${row + 1}; ` +
-        'neural imputers need finite observed values (fix the input or mark the cell missing)',
-    );
+  const counts = new Float64Array(d);
+  const rowObserved = new Uint8Array(n);
+  for (let j = 0; j < d; j++) {
+    const col = data.columns[j]!;
+    for (let i = 0; i < n; i++) {
+      const v = col[i]!;
+      if (Number.isNaN(v)) continue;
+      if (!Number.isFinite(v))
+        throw new RangeError(
+          `${method}: column '${data.names[j]}' holds a non-finite value (${v}) at row ${i + 1}; ` +
+            'neural imputers need finite observed values (fix the input or mark the cell missing)',
+        );
+      counts[j]!++;
+      rowObserved[i] = 1;
+    }
   }
-  const empty = [...stats.counts].map((c, j) => (c === 0 ? j : -1)).filter((j) => j >= 0);
+  if (counts.every((c) => c === 0))
+    throw new RangeError(`${method}: all ${n * d} cells of the table are missing; there is nothing to learn from`);
+  const empty = [...counts].map((c, j) => (c === 0 ? j : -1)).filter((j) => j >= 0);
   if (empty.length > 0 && emptyColumns === 'error')
     throw new RangeError(
       `${method}: column '${data.names[empty[0]!]}' has no observed value` +
@@ -208,11 +212,21 @@ export function prepare(tf: Tf, method: string, data: Matrix, targetStart: numbe
         '. Fixes: drop that column from the input, or fill it with 0 with option empty_columns=zero ' +
         '(CLI: --param empty_columns=zero)',
     );
-  if (stats.rowsObserved < 2)
+  let rowsObserved = 0;
+  for (let i = 0; i < n; i++) rowsObserved += rowObserved[i]!;
+  if (rowsObserved < 2)
     throw new RangeError(
-      `${method}: too few rows to train: ${stats.rowsObserved} row(s) with an observed cell, at least 2 needed. ` +
+      `${method}: too few rows to train: ${rowsObserved} row(s) with an observed cell, at least 2 needed. ` +
         'Fix: impute this table with a non-neural method (mean, median, knn)',
     );
+  return { empty, rowsObserved };
+}
+
+export function prepare(tf: Tf, method: string, data: Matrix, targetStart: number, emptyColumns: EmptyColumnsRule): Prepared {
+  const n = data.nRows;
+  const d = data.columns.length;
+  const { empty, rowsObserved } = scanTable(method, data, emptyColumns);
+  const stats = { rowsObserved };
   const emptyFlags = new Float32Array(d);
   for (const j of empty) emptyFlags[j] = 1;
   const t = tf.tidy(() => {
@@ -352,4 +366,184 @@ export async function runNeural(
       prep.dispose();
     }
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The native engine (C++ kernels of hierimpute_core, native/core/kernels/neural.cc).
+
+/** The table as row-major host arrays (n x d), scaled as `Prepared`. */
+export interface HostPrepared {
+  readonly n: number;
+  readonly d: number;
+  readonly targetStart: number;
+  /** 1 = observed (or an empty column under empty_columns=zero), 0 = missing. */
+  readonly mask: Float32Array;
+  /** Min-max scaled values, missing cells 0 (GAIN's convention). */
+  readonly zeroed: Float32Array;
+  /** Standardised values ((scaled - mean) / std), missing cells 0 (the column mean). */
+  readonly standard: Float32Array;
+  /** Per column: minimum, range, scaled mean and standard deviation of the observed cells. */
+  readonly min: Float64Array;
+  readonly range: Float64Array;
+  readonly mean: Float64Array;
+  readonly std: Float64Array;
+  readonly trainableRows: number;
+}
+
+/** prepare() on host arrays: same scaling (statistics in double, values stored as float32). */
+export function prepareHost(method: string, data: Matrix, targetStart: number, emptyColumns: EmptyColumnsRule): HostPrepared {
+  const n = data.nRows;
+  const d = data.columns.length;
+  const { empty, rowsObserved } = scanTable(method, data, emptyColumns);
+  const isEmpty = new Uint8Array(d);
+  for (const j of empty) isEmpty[j] = 1;
+  const mask = new Float32Array(n * d);
+  const zeroed = new Float32Array(n * d);
+  const standard = new Float32Array(n * d);
+  const min = new Float64Array(d);
+  const range = new Float64Array(d);
+  const mean = new Float64Array(d);
+  const std = new Float64Array(d);
+  for (let j = 0; j < d; j++) {
+    const col = data.columns[j]!;
+    const value = (i: number): number => (isEmpty[j] ? 0 : col[i]!);
+    let lo = Infinity;
+    let hi = -Infinity;
+    let count = 0;
+    for (let i = 0; i < n; i++) {
+      const v = value(i);
+      if (Number.isNaN(v)) continue;
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+      count++;
+    }
+    const spread = Math.fround(hi - lo);
+    min[j] = lo;
+    range[j] = spread > 0 ? spread : 1;
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      const v = value(i);
+      if (Number.isNaN(v)) continue;
+      const z = Math.fround((v - lo) / range[j]!);
+      zeroed[i * d + j] = z;
+      mask[i * d + j] = 1;
+      sum += z;
+    }
+    mean[j] = sum / count;
+    let ss = 0;
+    for (let i = 0; i < n; i++) if (mask[i * d + j]) ss += (zeroed[i * d + j]! - mean[j]!) ** 2;
+    const sd = Math.sqrt(ss / count);
+    std[j] = sd > 1e-6 ? sd : 1;
+    for (let i = 0; i < n; i++) if (mask[i * d + j]) standard[i * d + j] = (zeroed[i * d + j]! - mean[j]!) / std[j]!;
+  }
+  return { n, d, targetStart, mask, zeroed, standard, min, range, mean, std, trainableRows: rowsObserved };
+}
+
+/** Shape of the native neural functions (native/core/neural_binding.cc). */
+export interface NeuralAddon {
+  nnRecurrent(
+    x: Float32Array,
+    mask: Float32Array,
+    options: Record<string, unknown>,
+  ): Promise<{ pred: Float32Array; epochsRun: number; bestEpoch: number; bestScore: number; lastLoss: number }>;
+  nnGain(x: Float32Array, mask: Float32Array, options: Record<string, unknown>): Promise<Float32Array>;
+  nnRecurrentCheck(
+    options: Record<string, unknown>,
+    params: Float64Array | null,
+    inputs: Float64Array,
+    target: Float64Array,
+    weight: Float64Array,
+    rows: number,
+  ): { loss: number; grad: Float64Array; params: Float64Array };
+  nnGainCheck(
+    options: Record<string, unknown>,
+    which: 0 | 1,
+    paramsG: Float64Array,
+    paramsD: Float64Array,
+    x: Float64Array,
+    m: Float64Array,
+    xTilde: Float64Array,
+    hint: Float64Array,
+    rows: number,
+  ): { loss: number; grad: Float64Array };
+}
+
+/** The native neural kernels, or why they are unavailable (an addon built before they existed). */
+export function neuralAddon(): NeuralAddon | Error {
+  try {
+    const addon = loadAddon<Partial<NeuralAddon>>('hierimpute_core');
+    if (typeof addon.nnRecurrent !== 'function' || typeof addon.nnGain !== 'function')
+      return new Error('the core addon predates the neural kernels (rebuild it: npm run build:native)');
+    return addon as NeuralAddon;
+  } catch (err) {
+    return err instanceof Error ? err : new Error(String(err));
+  }
+}
+
+/** Which engine a run uses: the option, unless 'auto'; then --tf-backend / the environment; 'auto' = native when built. */
+export function resolveEngine(method: string, choice: TfBackendChoice): { native: NeuralAddon } | { tf: TfBackendChoice } {
+  const asked = choice === 'auto' ? defaultTfBackend() : choice;
+  if (asked !== 'auto' && asked !== 'native') return { tf: asked };
+  const addon = neuralAddon();
+  if (!(addon instanceof Error)) return { native: addon };
+  if (asked === 'native')
+    throw new RangeError(`${method}: tf_backend=native was asked for but the native kernels cannot load: ${addon.message.split('\n')[0]}`);
+  log.verbose(`${method}: native kernels unavailable (${addon.message.split('\n')[0]}); using TensorFlow.js`);
+  return { tf: 'auto' };
+}
+
+/**
+ * runNeural for the native engine: same checks, fast paths and un-scaling, no TensorFlow.js.
+ * `train` returns the target rows' predictions in the scaled [0, 1] space, row-major
+ * [(n - targetStart) x d].
+ */
+export async function runNeuralNative(
+  method: string,
+  data: Matrix,
+  targetStart: number,
+  common: NeuralCommonOptions,
+  ctx: ImputeContext,
+  train: (prep: HostPrepared, seed: number, threads: number) => Promise<Float32Array>,
+): Promise<Matrix> {
+  checkTarget(method, data, targetStart);
+  const seed = checkContext(method, ctx);
+  if (!targetHasMissing(data, targetStart)) return copyTarget(data, targetStart);
+  const prep = prepareHost(method, data, targetStart, common.empty_columns);
+  const { n, d } = prep;
+  const nT = n - targetStart;
+  let pred: Float32Array;
+  if (d === 1) {
+    log.warn(`${method}: the table has a single column ('${data.names[0]}'), nothing to learn from; imputing the column mean`);
+    pred = new Float32Array(nT).fill(prep.mean[0]!);
+  } else {
+    const started = performance.now();
+    pred = await train(prep, seed, ctx.threads);
+    log.verbose(`${method}: trained on ${n} x ${d} (native) in ${((performance.now() - started) / 1000).toFixed(2)} s`);
+  }
+  const columns = data.columns.map((col, j) => {
+    const out = new Float32Array(nT);
+    for (let i = 0; i < nT; i++) {
+      const r = targetStart + i;
+      out[i] = prep.mask[r * d + j] ? (Number.isNaN(col[r]!) ? 0 : col[r]!) : pred[i * d + j]! * prep.range[j]! + prep.min[j]!;
+      if (!Number.isFinite(out[i]!))
+        throw new Error(
+          `${method}: training diverged (non-finite imputed values). Fixes: lower learning_rate, or use fewer epochs / iterations ` +
+            `(CLI: --param learning_rate=...)`,
+        );
+    }
+    return out;
+  });
+  return makeMatrix(data.names, columns);
+}
+
+/** Standardised [rows x d] predictions to the scaled space, in place: z * std + mean. */
+export function unstandardizeHost(prep: HostPrepared, z: Float32Array): Float32Array {
+  const { d } = prep;
+  for (let i = 0; i < z.length; i++) z[i] = z[i]! * prep.std[i % d]! + prep.mean[i % d]!;
+  return z;
+}
+
+/** Initialiser seeds 0..count-1 of the recurrent / GAIN models (the same derivation as the TensorFlow.js path). */
+export function initSeeds(seed: number, stream: number, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => deriveSeed(seed, stream, i));
 }

@@ -1,5 +1,4 @@
-// rnn: GRU autoencoder with dynamic masking and early stopping (the reference design's
-// rnn_imputer, its bugs fixed).
+// rnn: GRU autoencoder imputer with dynamic masking and early stopping.
 //
 // Each row is a sequence of its d columns, each step carrying [standardised value, observed flag] and the
 // column's one-hot code (src/tf/recurrent-autoencoder.ts). A seeded share `validation_fraction` of
@@ -19,15 +18,19 @@ import {
   checkInt,
   checkNumber,
   deriveSeed,
+  initSeeds,
   maskedMse,
   NEURAL_COMMON_DEFAULTS,
   NEURAL_COMMON_DOCS,
   type NeuralCommonOptions,
   predictInChunks,
   type Prepared,
+  resolveEngine,
   Rng,
   runNeural,
+  runNeuralNative,
   unstandardize,
+  unstandardizeHost,
   yieldToEventLoop,
 } from './neural-common.js';
 
@@ -80,7 +83,7 @@ function sequenceInput(tf: typeof TfTypes, prep: Prepared, x: TfTypes.Tensor2D, 
 export const rnn: Imputer<RnnOptions> = {
   name: METHOD,
   summary:
-    'GRU autoencoder with dynamic masking (each batch hides a share of observed cells) and early stopping on held-out rows (TensorFlow.js)',
+    'GRU autoencoder with dynamic masking (each batch hides a share of observed cells) and early stopping on held-out rows (native C++ kernels or TensorFlow.js)',
   defaults: {
     ...NEURAL_COMMON_DEFAULTS,
     max_epochs: 100,
@@ -108,7 +111,55 @@ export const rnn: Imputer<RnnOptions> = {
   },
   async impute(data, targetStart, options, ctx) {
     const o = checkRnnOptions(options);
-    return runNeural(METHOD, data, targetStart, o, ctx, async (tf, prep, seed) => {
+    const engine = resolveEngine(METHOD, o.tf_backend);
+    if ('native' in engine) {
+      const addon = engine.native;
+      return runNeuralNative(METHOD, data, targetStart, o, ctx, async (prep, seed, threads) => {
+        const { n, d } = prep;
+        const rng = new Rng(deriveSeed(seed, 2));
+        const rows = rng.permutation(n);
+        const nVal = n >= 10 && o.validation_fraction > 0 ? Math.max(1, Math.round(n * o.validation_fraction)) : 0;
+        const valRows = rows.slice(0, nVal);
+        // The held-out rows' fixed hidden cells (observed cells only); none drawn (tiny tables):
+        // score the reconstruction of every observed cell.
+        const valHidden = new Float32Array(nVal * d);
+        const draw = new Rng(deriveSeed(seed, 3));
+        let hiddenCount = 0;
+        for (let i = 0; i < nVal; i++)
+          for (let j = 0; j < d; j++) {
+            const hide = draw.next() < o.mask_rate && prep.mask[valRows[i]! * d + j] === 1;
+            valHidden[i * d + j] = hide ? 1 : 0;
+            hiddenCount += hide ? 1 : 0;
+          }
+        if (hiddenCount === 0) for (let i = 0; i < nVal; i++) for (let j = 0; j < d; j++) valHidden[i * d + j] = prep.mask[valRows[i]! * d + j]!;
+        const res = await addon.nnRecurrent(prep.standard, prep.mask, {
+          cell: 'gru',
+          objective: 'dynamic-mask',
+          d,
+          features: 2,
+          units: o.units,
+          latent: o.latent_dim > 0 ? o.latent_dim : d,
+          epochs: o.max_epochs,
+          batchSize: o.batch_size,
+          learningRate: o.learning_rate,
+          maskRate: o.mask_rate,
+          visibleWeight: VISIBLE_WEIGHT,
+          patience: o.patience,
+          refineIterations: 0,
+          initSeeds: initSeeds(seed, 1, 6),
+          streamSeeds: [deriveSeed(seed, 4), deriveSeed(seed, 5)],
+          threads,
+          n,
+          targetStart: prep.targetStart,
+          trainRows: rows.slice(nVal),
+          valRows,
+          valHidden,
+        });
+        log.debug(`${METHOD}: ${res.epochsRun} epochs, best held-out loss ${res.bestScore.toPrecision(4)} at epoch ${res.bestEpoch}`);
+        return unstandardizeHost(prep, res.pred);
+      });
+    }
+    return runNeural(METHOD, data, targetStart, { ...o, tf_backend: engine.tf }, ctx, async (tf, prep, seed) => {
       const { n, d } = prep;
       const model = buildRecurrentAutoencoder(tf, {
         cell: 'gru',
