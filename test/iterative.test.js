@@ -1,5 +1,7 @@
 // MICE imputers (iterative_simple, iterative_function): accuracy vs sklearn IterativeImputer(ExtraTrees)
-// on committed fixtures (scripts/parity/trees_reference.py), determinism, edge cases, options.
+// on committed fixtures (scripts/parity/trees_reference.py), the random_forest estimator vs
+// IterativeImputer(RandomForestRegressor) (scripts/parity/forest_reference.py), determinism, edge cases,
+// options. iterative_linear / estimator=bayesian_ridge: test/linear.test.js.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +11,7 @@ import { test } from 'node:test';
 import { iterativeFunction, iterativeSimple, runMice } from '../dist/impute/methods/iterative.js';
 
 const FIXTURES = new URL('./fixtures/parity/trees/', import.meta.url);
+const FOREST = new URL('./fixtures/parity/forest/', import.meta.url);
 const ctx = { seed: 0, threads: 1 };
 
 function loadFixture(name) {
@@ -61,6 +64,43 @@ for (const name of ['linear', 'nonlinear', 'scaled']) {
     assert.ok(mean < 0.9 * meanFillRmse(fx, data), `${name}: ${mean} vs mean fill ${meanFillRmse(fx, data)}`);
   });
 }
+
+// A random forest cannot be bit-identical to sklearn's (their RNG draws the bootstraps and the feature
+// orders), so the RMSE on the hidden cells is compared, averaged over seeds (3 here, 5 for sklearn): the
+// seed-to-seed spread of either side is about 2 %, so +-5 % on the means.
+for (const name of ['linear', 'nonlinear', 'scaled']) {
+  test(`iterative_function estimator=random_forest RMSE on ${name} is within 5% of sklearn IterativeImputer(RandomForestRegressor(n_estimators=30))`, async () => {
+    const { fx, data } = loadFixture(name);
+    const ref = JSON.parse(readFileSync(new URL(`${name}.json`, FOREST), 'utf8')).runs['30'].rmse_mean;
+    const rmses = [];
+    for (let seed = 0; seed < 3; seed++) {
+      const out = await iterativeFunction.impute(data, 0, fopts({ estimator: 'random_forest', n_estimators: 30 }), { seed, threads: 0 });
+      assertImputed(data, out);
+      rmses.push(hiddenRmse(fx, data, out));
+    }
+    const mean = rmses.reduce((a, b) => a + b) / rmses.length;
+    assert.ok(Math.abs(mean / ref - 1) <= 0.05, `${name}: our RMSE ${mean} vs sklearn ${ref}`);
+  });
+}
+
+test('random_forest: bit-identical for any thread count, differs from extratrees, 100 trees by default', async () => {
+  const { data } = loadFixture('scaled');
+  const o = fopts({ estimator: 'random_forest', n_estimators: 8, max_iter: 2 });
+  const a = await iterativeFunction.impute(data, 0, o, { seed: 4, threads: 1 });
+  for (const threads of [2, 0, 5]) {
+    const b = await iterativeFunction.impute(data, 0, o, { seed: 4, threads });
+    b.columns.forEach((col, j) => assert.deepEqual(col, a.columns[j]));
+  }
+  const other = await iterativeFunction.impute(data, 0, o, { seed: 5, threads: 1 });
+  assert.ok(other.columns.some((col, j) => col.some((v, i) => v !== a.columns[j][i])));
+  const et = await iterativeFunction.impute(data, 0, { ...o, estimator: 'extratrees' }, { seed: 4, threads: 1 });
+  assert.ok(et.columns.some((col, j) => col.some((v, i) => v !== a.columns[j][i])));
+  const small = { names: data.names, columns: data.columns.map((c) => c.subarray(0, 120)), nRows: 120 };
+  const d0 = await iterativeFunction.impute(small, 0, fopts({ estimator: 'random_forest', max_iter: 1 }), ctx);
+  const d100 = await iterativeFunction.impute(small, 0, fopts({ estimator: 'random_forest', n_estimators: 100, max_iter: 1 }), ctx);
+  d0.columns.forEach((col, j) => assert.deepEqual(col, d100.columns[j]));
+  assertImputed(small, d0);
+});
 
 test('bit-identical for any thread count; seed changes the result', async () => {
   const { data } = loadFixture('nonlinear');
@@ -151,7 +191,7 @@ test('options are validated with messages naming the option', async () => {
   const data = m(['a', 'b'], [[1, NaN, 3], [1, 2, 3]]);
   await assert.rejects(iterativeSimple.impute(data, 0, opts({ max_iter: 0 }), ctx), /iterative_simple: option max_iter must be an integer/);
   await assert.rejects(iterativeSimple.impute(data, 0, opts({ n_estimators: 2.5 }), ctx), /option n_estimators/);
-  await assert.rejects(iterativeFunction.impute(data, 0, fopts({ estimator: 'forest' }), ctx), /option estimator must be one of extratrees, xgboost/);
+  await assert.rejects(iterativeFunction.impute(data, 0, fopts({ estimator: 'forest' }), ctx), /option estimator must be one of extratrees, random_forest, xgboost, bayesian_ridge/);
   await assert.rejects(iterativeFunction.impute(data, 0, fopts({ learning_rate: -1 }), ctx), /option learning_rate/);
   await assert.rejects(iterativeSimple.impute(data, 5, opts(), ctx), /targetStart must be an integer in \[0, 3\]/);
   await assert.rejects(iterativeSimple.impute(data, 0, opts(), { seed: -1, threads: 1 }), /seed must be a non-negative integer/);

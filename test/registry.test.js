@@ -20,7 +20,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dir = mkdtempSync(join(tmpdir(), 'hierimpute-registry-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const ALL = ['mean', 'median', 'knn', 'iterative_simple', 'iterative_function', 'xgboost', 'lstm', 'rnn', 'gan'];
+const ALL = ['mean', 'median', 'knn', 'iterative_simple', 'iterative_function', 'iterative_linear', 'xgboost', 'lstm', 'rnn', 'gan'];
 
 test('the registry holds every method, each with documented options and defaults', () => {
   assert.deepEqual(listMethods().map((m) => m.name), ALL);

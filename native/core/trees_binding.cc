@@ -1,6 +1,7 @@
-// Node binding of the tree kernels: MICE (ExtraTrees / XGBoost estimator) and the XGBoost imputer.
-// Both run as Napi::AsyncWorker and return a Promise; the input Float32Arrays stay referenced
-// until the worker finishes.
+// Node binding of the tree kernels: MICE (ExtraTrees / random forest / XGBoost / BayesianRidge
+// estimator) and the XGBoost imputer. Both run as Napi::AsyncWorker and return a Promise; the input
+// Float32Arrays stay referenced until the worker finishes. bayesianRidgeFit (synchronous) exposes the
+// BayesianRidge regressor alone, for the parity tests.
 #include <napi.h>
 
 #include <cstring>
@@ -8,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/bayesridge.h"
 #include "kernels/extratrees.h"
 #include "kernels/iterative.h"
 #include "kernels/xgb.h"
@@ -111,6 +113,8 @@ class MiceWorker : public Napi::AsyncWorker {
     o.Set("columns", ColumnsToJs(env, result_.columns));
     o.Set("nIter", Napi::Number::New(env, result_.nIter));
     o.Set("converged", Napi::Boolean::New(env, result_.converged));
+    o.Set("clipped", Napi::Boolean::New(env, result_.clipped));
+    o.Set("divergence", Napi::String::New(env, result_.divergence));
     in_.reset();
     deferred_.Resolve(o);
   }
@@ -178,7 +182,7 @@ trees::XgbParams ReadXgbParams(const Napi::Object& p, const char* fn) {
   return x;
 }
 
-/** miceImpute(columns, targetStart, names, params) -> Promise<{columns, nIter, converged}> */
+/** miceImpute(columns, targetStart, names, params) -> Promise<{columns, nIter, converged, clipped, divergence}> */
 Napi::Value MiceImpute(const Napi::CallbackInfo& info) {
   auto in = std::make_unique<ColumnInput>();
   ReadColumns(info, "miceImpute", *in);
@@ -189,8 +193,13 @@ Napi::Value MiceImpute(const Napi::CallbackInfo& info) {
     mp.estimator = trees::MiceEstimator::kExtraTrees;
   } else if (est == "xgboost") {
     mp.estimator = trees::MiceEstimator::kXgboost;
+  } else if (est == "random_forest") {
+    mp.estimator = trees::MiceEstimator::kRandomForest;
+  } else if (est == "bayesian_ridge") {
+    mp.estimator = trees::MiceEstimator::kBayesianRidge;
   } else {
-    throw Napi::TypeError::New(info.Env(), "miceImpute: params.estimator '" + est + "' is not one of extratrees, xgboost");
+    throw Napi::TypeError::New(info.Env(), "miceImpute: params.estimator '" + est +
+                                               "' is not one of extratrees, random_forest, xgboost, bayesian_ridge");
   }
   mp.nEstimators = static_cast<int>(NumberParam(p, "nEstimators", mp.nEstimators, "miceImpute"));
   mp.maxDepth = static_cast<int>(NumberParam(p, "maxDepth", mp.maxDepth, "miceImpute"));
@@ -200,6 +209,19 @@ Napi::Value MiceImpute(const Napi::CallbackInfo& info) {
   mp.threads = static_cast<int>(NumberParam(p, "threads", 1, "miceImpute"));
   mp.xgb = ReadXgbParams(p, "miceImpute");
   mp.emptyZero = ReadEmptyZero(p, "miceImpute");
+  Napi::Value dv = p.Get("divergence");
+  const std::string div = dv.IsUndefined() ? "clip" : dv.ToString().Utf8Value();
+  if (div == "clip") {
+    mp.divergence = trees::DivergenceRule::kClip;
+  } else if (div == "error") {
+    mp.divergence = trees::DivergenceRule::kError;
+  } else if (div == "off") {
+    mp.divergence = trees::DivergenceRule::kOff;
+  } else {
+    throw Napi::TypeError::New(info.Env(), "miceImpute: params.divergence '" + div + "' is not one of clip, error, off");
+  }
+  mp.bayes.maxIter = static_cast<int>(NumberParam(p, "bayesMaxIter", mp.bayes.maxIter, "miceImpute"));
+  mp.bayes.tol = NumberParam(p, "bayesTol", mp.bayes.tol, "miceImpute");
   auto* w = new MiceWorker(info.Env(), std::move(in), mp);
   Napi::Promise promise = w->Promise();
   w->Queue();
@@ -221,9 +243,57 @@ Napi::Value XgboostImpute(const Napi::CallbackInfo& info) {
   return promise;
 }
 
+/**
+ * bayesianRidgeFit(columns: Float64Array[], y: Float64Array, params?) -> {coef: Float64Array,
+ * intercept, alpha, lambda, nIter}: BayesianRidge().fit(X, y) with X given column by column.
+ */
+Napi::Value BayesianRidgeFit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* fn = "bayesianRidgeFit";
+  if (info.Length() < 2 || !info[0].IsArray() || !info[1].IsTypedArray())
+    throw Napi::TypeError::New(env, "bayesianRidgeFit(columns: Float64Array[], y: Float64Array, params?: object)");
+  Napi::Array cols = info[0].As<Napi::Array>();
+  Napi::TypedArray yt = info[1].As<Napi::TypedArray>();
+  if (yt.TypedArrayType() != napi_float64_array) throw Napi::TypeError::New(env, "bayesianRidgeFit: y must be a Float64Array");
+  Napi::Float64Array ya = yt.As<Napi::Float64Array>();
+  const size_t n = ya.ElementLength(), p = cols.Length();
+  std::vector<double> X(n * p), y(ya.Data(), ya.Data() + n);
+  for (uint32_t f = 0; f < p; ++f) {
+    Napi::Value v = cols.Get(f);
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+        v.As<Napi::Float64Array>().ElementLength() != n)
+      throw Napi::TypeError::New(env, "bayesianRidgeFit: column " + std::to_string(f) + " is not a Float64Array of " + std::to_string(n) + " values");
+    const double* src = v.As<Napi::Float64Array>().Data();
+    std::copy(src, src + n, X.begin() + f * n);
+  }
+  linear::BayesianRidgeParams bp;
+  if (info.Length() > 2 && info[2].IsObject()) {
+    Napi::Object o = info[2].As<Napi::Object>();
+    bp.maxIter = static_cast<int>(NumberParam(o, "maxIter", bp.maxIter, fn));
+    bp.tol = NumberParam(o, "tol", bp.tol, fn);
+  }
+  linear::BayesianRidgeWorkspace ws;
+  linear::BayesianRidgeModel m;
+  try {
+    m = linear::FitBayesianRidge(X.data(), n, p, y.data(), bp, ws);
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, std::string(fn) + ": " + e.what());
+  }
+  Napi::Object out = Napi::Object::New(env);
+  Napi::Float64Array coef = Napi::Float64Array::New(env, p);
+  std::copy(m.coef.begin(), m.coef.end(), coef.Data());
+  out.Set("coef", coef);
+  out.Set("intercept", Napi::Number::New(env, m.intercept));
+  out.Set("alpha", Napi::Number::New(env, m.alpha));
+  out.Set("lambda", Napi::Number::New(env, m.lambda));
+  out.Set("nIter", Napi::Number::New(env, m.nIter));
+  return out;
+}
+
 }  // namespace
 
 void InitTrees(Napi::Env env, Napi::Object exports) {
+  exports.Set("bayesianRidgeFit", Napi::Function::New(env, BayesianRidgeFit, "bayesianRidgeFit"));
   exports.Set("miceImpute", Napi::Function::New(env, MiceImpute, "miceImpute"));
   exports.Set("xgboostImpute", Napi::Function::New(env, XgboostImpute, "xgboostImpute"));
 }

@@ -3,7 +3,7 @@
 // lstm / rnn / gan are the neural methods (TensorFlow.js, loaded only when one runs).
 import type { Imputer } from './types.js';
 import { gan } from './methods/gan.js';
-import { iterativeFunction, iterativeSimple } from './methods/iterative.js';
+import { iterativeFunction, iterativeLinear, iterativeSimple } from './methods/iterative.js';
 import { knn } from './methods/knn.js';
 import { lstm } from './methods/lstm.js';
 import { rnn } from './methods/rnn.js';
@@ -21,7 +21,7 @@ export function registerImputer(imputer: AnyImputer): void {
   methods.set(imputer.name, imputer);
 }
 
-for (const m of [mean, median, knn, iterativeSimple, iterativeFunction, xgboost, lstm, rnn, gan] as AnyImputer[])
+for (const m of [mean, median, knn, iterativeSimple, iterativeFunction, iterativeLinear, xgboost, lstm, rnn, gan] as AnyImputer[])
   registerImputer(m);
 
 /** The available methods, in registration order. */

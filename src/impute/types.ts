@@ -2,7 +2,7 @@
 import type { Matrix } from '../tables/matrix.js';
 
 export type MethodName =
-  | 'mean' | 'median' | 'knn' | 'iterative_simple' | 'iterative_function' | 'xgboost'
+  | 'mean' | 'median' | 'knn' | 'iterative_simple' | 'iterative_function' | 'iterative_linear' | 'xgboost'
   | 'lstm' | 'rnn' | 'gan';
 
 /** Run-level context every method receives. */

@@ -236,6 +236,205 @@ void GrowTree(const FeatureBlock& train, const std::vector<double>& y, const Fea
   }
 }
 
+/** Every feature's training rows in ascending order of value (ties: lower row first); shared by all trees. */
+std::vector<std::vector<uint32_t>> PresortFeatures(const FeatureBlock& train) {
+  std::vector<std::vector<uint32_t>> sorted(train.cols.size());
+  for (size_t f = 0; f < train.cols.size(); ++f) {
+    const float* x = train.cols[f];
+    std::vector<uint32_t>& o = sorted[f];
+    o.resize(train.n);
+    for (size_t i = 0; i < train.n; ++i) o[i] = static_cast<uint32_t>(i);
+    std::stable_sort(o.begin(), o.end(), [x](uint32_t a, uint32_t b) { return x[a] < x[b]; });
+  }
+  return sorted;
+}
+
+/**
+ * Grows one random-forest tree (bootstrap sample, best splits) only where query rows go and writes
+ * each query row's leaf value to pred. Per feature, the node's in-bag rows are kept in ascending order
+ * of that feature (local ids + values, contiguous per node), so a node's best-split scan is one pass
+ * per feature and a split is one stable partition per feature.
+ */
+void GrowForestTree(const FeatureBlock& train, const std::vector<double>& y, const FeatureBlock& query,
+                    const std::vector<std::vector<uint32_t>>& sorted, const RandomForestParams& params,
+                    uint64_t treeKey, double* pred) {
+  const size_t nFeat = train.cols.size();
+  const size_t n = train.n;
+  // Bootstrap: n draws with replacement; a row weighs the number of times it was drawn.
+  std::vector<uint32_t> count(n, 0);
+  NodeRng boot(Mix64(treeKey ^ 0x5851F42D4C957F2DULL));
+  for (size_t k = 0; k < n; ++k) {
+    size_t r = static_cast<size_t>(boot.Uniform() * static_cast<double>(n));
+    if (r >= n) r = n - 1;
+    ++count[r];
+  }
+  // In-bag rows get local ids 0..m-1 in row order.
+  constexpr uint32_t kOut = std::numeric_limits<uint32_t>::max();
+  std::vector<uint32_t> local(n, kOut);
+  std::vector<double> w, wy, yl;
+  for (size_t i = 0; i < n; ++i) {
+    if (count[i] == 0) continue;
+    local[i] = static_cast<uint32_t>(w.size());
+    w.push_back(static_cast<double>(count[i]));
+    wy.push_back(static_cast<double>(count[i]) * y[i]);
+    yl.push_back(y[i]);
+  }
+  const size_t m = w.size();
+  std::vector<uint32_t> sid(nFeat * m);
+  std::vector<float> sx(nFeat * m);
+  for (size_t f = 0; f < nFeat; ++f) {
+    size_t q = f * m;
+    for (uint32_t r : sorted[f]) {
+      if (local[r] == kOut) continue;
+      sid[q] = local[r];
+      sx[q] = train.cols[f][r];
+      ++q;
+    }
+  }
+  std::vector<uint32_t> qrows(query.n);
+  for (size_t i = 0; i < query.n; ++i) qrows[i] = static_cast<uint32_t>(i);
+  std::vector<uint8_t> goLeft(m);  // by local id
+  std::vector<uint32_t> tmpI(m);
+  std::vector<float> tmpF(m);
+  std::vector<size_t> featOrder(nFeat);
+  std::vector<NodeTask> stack;
+  stack.push_back({0, static_cast<uint32_t>(m), 0, static_cast<uint32_t>(query.n), 0, treeKey});
+  const size_t minSplit = static_cast<size_t>(std::max(2, params.minSamplesSplit));
+
+  while (!stack.empty()) {
+    const NodeTask node = stack.back();
+    stack.pop_back();
+    if (node.qstart == node.qend) continue;
+    const size_t cnt = node.end - node.start;
+    const uint32_t* ids0 = sid.data() + node.start;  // feature 0's order: any order holds the node's rows
+    double W = 0.0, S = 0.0;
+    for (size_t p = 0; p < cnt; ++p) {
+      W += w[ids0[p]];
+      S += wy[ids0[p]];
+    }
+    const double mean = S / W;
+    bool leaf = cnt < minSplit || (params.maxDepth > 0 && node.depth >= static_cast<uint32_t>(params.maxDepth));
+    if (!leaf) {
+      double ss = 0.0;
+      for (size_t p = 0; p < cnt; ++p) {
+        const double dv = yl[ids0[p]] - mean;
+        ss += w[ids0[p]] * dv * dv;
+      }
+      leaf = ss / W <= kImpurityEpsilon;
+    }
+    int bestF = -1;
+    size_t bestPos = 0;
+    double bestT = 0.0;
+    if (!leaf) {
+      // A random feature order per node (sklearn draws one too): ties between features go to the first.
+      NodeRng rng(node.key);
+      for (size_t f = 0; f < nFeat; ++f) featOrder[f] = f;
+      for (size_t i = nFeat; i > 1; --i) {
+        size_t j = static_cast<size_t>(rng.Uniform() * static_cast<double>(i));
+        if (j >= i) j = i - 1;
+        std::swap(featOrder[i - 1], featOrder[j]);
+      }
+      double bestProxy = -std::numeric_limits<double>::infinity();
+      for (size_t fi = 0; fi < nFeat; ++fi) {
+        const size_t f = featOrder[fi];
+        const float* x = sx.data() + f * m + node.start;
+        const uint32_t* ids = sid.data() + f * m + node.start;
+        if (static_cast<double>(x[cnt - 1]) <= static_cast<double>(x[0]) + kFeatureThreshold) continue;
+        double wL = 0.0, sL = 0.0;
+        for (size_t p = 0; p + 1 < cnt; ++p) {
+          wL += w[ids[p]];
+          sL += wy[ids[p]];
+          if (static_cast<double>(x[p + 1]) <= static_cast<double>(x[p]) + kFeatureThreshold) continue;
+          const double sR = S - sL, wR = W - wL;
+          const double proxy = sL * sL / wL + sR * sR / wR;
+          if (proxy > bestProxy) {
+            bestProxy = proxy;
+            bestF = static_cast<int>(f);
+            bestPos = p;
+          }
+        }
+      }
+      leaf = bestF < 0;
+      if (!leaf) {
+        // sklearn's threshold: halfway between the two values, or the lower one when halfway rounds up.
+        const float* x = sx.data() + static_cast<size_t>(bestF) * m + node.start;
+        const double lo = x[bestPos], hi = x[bestPos + 1];
+        bestT = lo / 2.0 + hi / 2.0;
+        if (bestT == hi || std::isinf(bestT)) bestT = lo;
+      }
+    }
+    if (leaf) {
+      for (uint32_t q = node.qstart; q < node.qend; ++q) pred[qrows[q]] = mean;
+      continue;
+    }
+    // Rows at sorted positions <= bestPos of the best feature go left (exactly those with x <= bestT).
+    {
+      const uint32_t* ids = sid.data() + static_cast<size_t>(bestF) * m + node.start;
+      for (size_t p = 0; p < cnt; ++p) goLeft[ids[p]] = p <= bestPos;
+    }
+    const size_t nL = bestPos + 1;
+    const float* qcol = query.cols[bestF];
+    uint32_t* qb = qrows.data() + node.qstart;
+    uint32_t* qe = qrows.data() + node.qend;
+    uint32_t* qmid = std::partition(qb, qe, [&](uint32_t r) { return static_cast<double>(qcol[r]) <= bestT; });
+    const uint32_t qsplit = static_cast<uint32_t>(qmid - qrows.data());
+    const bool leftLives = qsplit > node.qstart, rightLives = qsplit < node.qend;
+    // Stable partition of every feature's segment (both children live), or keep only the live child's rows.
+    for (size_t f = 0; f < nFeat; ++f) {
+      uint32_t* ids = sid.data() + f * m + node.start;
+      float* x = sx.data() + f * m + node.start;
+      size_t l = 0, r = 0;
+      if (leftLives && rightLives) {
+        for (size_t p = 0; p < cnt; ++p) {
+          const uint32_t id = ids[p];
+          const float v = x[p];
+          if (goLeft[id]) {
+            ids[l] = id;
+            x[l++] = v;
+          } else {
+            tmpI[r] = id;
+            tmpF[r++] = v;
+          }
+        }
+        std::copy(tmpI.begin(), tmpI.begin() + r, ids + l);
+        std::copy(tmpF.begin(), tmpF.begin() + r, x + l);
+      } else {
+        const uint8_t keep = leftLives ? 1 : 0;
+        for (size_t p = 0; p < cnt; ++p) {
+          if (goLeft[ids[p]] != keep) continue;
+          ids[l] = ids[p];
+          x[l++] = x[p];
+        }
+      }
+    }
+    const uint32_t depth = node.depth + 1;
+    if (leftLives && rightLives) {
+      const uint32_t mid = node.start + static_cast<uint32_t>(nL);
+      stack.push_back({mid, node.end, qsplit, node.qend, depth, ChildKey(node.key, true)});
+      stack.push_back({node.start, mid, node.qstart, qsplit, depth, ChildKey(node.key, false)});
+    } else if (leftLives) {
+      stack.push_back({node.start, node.start + static_cast<uint32_t>(nL), node.qstart, qsplit, depth, ChildKey(node.key, false)});
+    } else {
+      stack.push_back({node.start, node.start + static_cast<uint32_t>(cnt - nL), qsplit, node.qend, depth, ChildKey(node.key, true)});
+    }
+  }
+}
+
+/** Mean over trees of per-tree predictions, trees grown in parallel and summed in tree order. */
+template <typename GrowFn>
+std::vector<double> AverageTrees(size_t nTrees, int threads, size_t nQuery, GrowFn&& grow) {
+  std::vector<std::vector<double>> perTree(nTrees);
+  ParallelFor(nTrees, threads, [&](size_t t, int /*worker*/) {
+    perTree[t].assign(nQuery, 0.0);
+    grow(t, perTree[t].data());
+  });
+  std::vector<double> out(nQuery, 0.0);
+  for (size_t t = 0; t < nTrees; ++t)
+    for (size_t q = 0; q < nQuery; ++q) out[q] += perTree[t][q];
+  for (size_t q = 0; q < nQuery; ++q) out[q] /= static_cast<double>(nTrees);
+  return out;
+}
+
 }  // namespace
 
 std::vector<double> ExtraTreesFitPredict(const FeatureBlock& train, const std::vector<double>& y,
@@ -250,15 +449,28 @@ std::vector<double> ExtraTreesFitPredict(const FeatureBlock& train, const std::v
     return out;
   }
   const size_t nTrees = static_cast<size_t>(std::max(1, params.nEstimators));
-  std::vector<std::vector<double>> perTree(nTrees);
-  ParallelFor(nTrees, params.threads, [&](size_t t, int /*worker*/) {
-    perTree[t].assign(query.n, 0.0);
-    GrowTree(train, y, query, params, StreamKey(params.seed, t), perTree[t].data());
+  return AverageTrees(nTrees, params.threads, query.n, [&](size_t t, double* pred) {
+    GrowTree(train, y, query, params, StreamKey(params.seed, t), pred);
   });
-  for (size_t t = 0; t < nTrees; ++t)
-    for (size_t q = 0; q < query.n; ++q) out[q] += perTree[t][q];
-  for (size_t q = 0; q < query.n; ++q) out[q] /= static_cast<double>(nTrees);
-  return out;
+}
+
+std::vector<double> RandomForestFitPredict(const FeatureBlock& train, const std::vector<double>& y,
+                                           const FeatureBlock& query, const RandomForestParams& params) {
+  std::vector<double> out(query.n, 0.0);
+  if (query.n == 0) return out;
+  if (train.n == 0) throw std::runtime_error("random forest: no training rows");
+  if (train.n > std::numeric_limits<uint32_t>::max() - 1) throw std::runtime_error("random forest: too many training rows");
+  if (train.cols.size() == 0) {
+    double sum = 0.0;
+    for (double v : y) sum += v;
+    std::fill(out.begin(), out.end(), sum / static_cast<double>(train.n));
+    return out;
+  }
+  const std::vector<std::vector<uint32_t>> sorted = PresortFeatures(train);
+  const size_t nTrees = static_cast<size_t>(std::max(1, params.nEstimators));
+  return AverageTrees(nTrees, params.threads, query.n, [&](size_t t, double* pred) {
+    GrowForestTree(train, y, query, sorted, params, StreamKey(params.seed, t), pred);
+  });
 }
 
 }  // namespace trees
