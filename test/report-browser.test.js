@@ -52,13 +52,16 @@ test('report.html renders in headless chromium: leaderboard rows, best sequences
   const dom = await dumpDom(join(out, 'report.html'));
   const body = dom.match(/<body([^>]*)>/)?.[1] ?? '';
   assert.match(body, /data-rendered="yes"/, 'the page script ran');
-  // 2 datasets × 3 sequences.
-  assert.match(body, /data-leaderboard-rows="6"/);
+  // 2 datasets × (3 sequences + 3 baselines).
+  assert.match(body, /data-leaderboard-rows="12"/);
   // 2 leaderboard plots + method × band + time per method + groups, each with a layout box.
   assert.match(body, /data-svgs-rendered="5"/);
   assert.equal((dom.match(/<figure>/g) ?? []).length, 5);
   const best = dom.match(/<table class="best-sequences">[\s\S]*?<\/table>/)?.[0] ?? '';
-  assert.equal((best.match(/seq_2_iterative_simple_iterative_simple/g) ?? []).length, 2);
+  // One row per dataset, naming its best candidate and the recommended table's members; one recommendation each.
+  assert.equal((best.match(/<tr><td>/g) ?? []).length, 2);
+  assert.match(best, /(seq_2_iterative_simple_iterative_simple|baseline_iterative_simple)/);
+  assert.equal((dom.match(/<p class="recommendation"/g) ?? []).length, 2);
   // A dataset name with HTML characters is written escaped, and shown as that text.
   assert.match(dom, /<h3>b&lt;&amp;&gt;<\/h3>/);
   const html = readFileSync(join(out, 'report.html'), 'utf8');

@@ -1,21 +1,34 @@
-// The run configuration: bands (width + alternative methods), seed, per-method parameters and
-// the rule for columns a band never observes. Read from JSON or YAML, or a named preset; every
-// violation is an error naming the band or key at fault.
+// The run configuration: bands (width + alternative methods), seed, per-method parameters, named
+// variants (a method with its own parameters, usable wherever a method name is) and the rule for
+// columns a band never observes. Read from JSON or YAML, or a named preset; every violation is an
+// error naming the band, key or variant at fault.
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 
 import yaml from 'js-yaml';
 
 import { parseParams } from '../impute/options.js';
-import { getImputer } from '../impute/registry.js';
+import { getImputer, listMethods } from '../impute/registry.js';
 import type { MethodName } from '../impute/types.js';
 
 export type BandAllMissing = 'impute' | 'global_mean';
 
+/**
+ * What a band lists: a registered method name, or the name of a variant of the configuration
+ * (`variants:`), which stands for a method with its own parameters.
+ */
+export type MethodRef = string;
+
 /** One band: its width (share of the missing-fraction range) and its alternative methods. */
 export interface BandSpec {
   readonly width: number;
-  readonly methods: readonly MethodName[];
+  readonly methods: readonly MethodRef[];
+}
+
+/** A named variant: a registered method with options merged over that method's defaults (validated). */
+export interface VariantSpec {
+  readonly method: MethodName;
+  readonly params: Readonly<Record<string, unknown>>;
 }
 
 /** A validated run configuration (from validateConfig, readConfigFile or presetConfig). */
@@ -32,6 +45,72 @@ export interface RunConfig {
    *   runs, even where earlier bands observe it (kept so results can be compared with that rule).
    */
   readonly band_all_missing: BandAllMissing;
+  /**
+   * The variants the bands use, by name (absent when none is used, so a configuration without
+   * variants is the same object, with the same node keys and outputs, as before variants existed).
+   */
+  readonly variants?: Readonly<Record<string, VariantSpec>>;
+}
+
+/** The method and options a band method name stands for (a variant, or a plain method with `params`). */
+export function resolveMethod(config: RunConfig, name: MethodRef): { method: MethodName; params: Readonly<Record<string, unknown>>; variant: boolean } {
+  const v = config.variants && Object.prototype.hasOwnProperty.call(config.variants, name) ? config.variants[name] : undefined;
+  if (v) return { method: v.method, params: v.params, variant: true };
+  const imputer = getImputer(name);
+  return { method: imputer.name, params: config.params[imputer.name] ?? (imputer.defaults as Record<string, unknown>), variant: false };
+}
+
+/**
+ * The parameters of a band method name as node keys and manifests record them: a plain method's
+ * entry of `params` (unchanged from before variants, so its node keys stay the same), or for a
+ * variant `{method, ...options}`, so two variants of one method never share a node.
+ */
+export function methodParams(config: RunConfig, name: MethodRef): Readonly<Record<string, unknown>> {
+  const v = config.variants && Object.prototype.hasOwnProperty.call(config.variants, name) ? config.variants[name] : undefined;
+  if (v) return { method: v.method, ...v.params };
+  return config.params[name as MethodName] ?? {};
+}
+
+/** A variant name: a letter, then letters, digits or '_' (it becomes part of folder names). */
+const VARIANT_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
+
+/** Validates `variants:` (name -> {method, ...options}); errors name the variant. */
+function validateVariants(raw: unknown, fail: (msg: string) => never): Map<string, VariantSpec> {
+  const out = new Map<string, VariantSpec>();
+  if (raw === undefined) return out;
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail('"variants" must be an object: name -> {method, ...options}');
+  const lower = new Map<string, string>();
+  for (const [name, spec] of Object.entries(raw as Record<string, unknown>)) {
+    const where = `variants.${name}`;
+    if (!VARIANT_NAME.test(name)) fail(`${where}: a variant name is a letter followed by letters, digits or '_'`);
+    let clash: string | undefined;
+    try {
+      clash = getImputer(name).name;
+    } catch {
+      // Not a method name: good.
+    }
+    clash ??= listMethods().map((m) => m.name as string).find((m) => m.toLowerCase() === name.toLowerCase());
+    if (clash) fail(`${where}: the variant name clashes with the method '${clash}'; give the variant another name`);
+    const other = lower.get(name.toLowerCase());
+    if (other !== undefined) fail(`${where}: the variant name clashes with the variant '${other}' (names differ only in case; they name folders)`);
+    lower.set(name.toLowerCase(), name);
+    if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) fail(`${where}: expected {method: <method name>, ...options}`);
+    const { method, ...opts } = spec as Record<string, unknown>;
+    if (typeof method !== 'string') fail(`${where}: "method" (the base method's name) is required, e.g. {method: knn, n_neighbors: 10}`);
+    let imputer;
+    try {
+      imputer = getImputer(method as string);
+    } catch (err) {
+      return fail(`${where}: ${(err as Error).message}`);
+    }
+    const pairs = Object.entries(opts).map(([k, v]) => `${k}=${String(v)}`);
+    try {
+      out.set(name, { method: imputer.name, params: parseParams(imputer, pairs) as Record<string, unknown> });
+    } catch (err) {
+      fail(`${where}: ${(err as Error).message}`);
+    }
+  }
+  return out;
 }
 
 /** A configuration that cannot be used; the message names the file or preset and the band or key at fault. */
@@ -48,7 +127,8 @@ export function validateConfig(raw: unknown, source: string): RunConfig {
   };
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return fail('expected an object with a "bands" list');
   const obj = raw as Record<string, unknown>;
-  const known = new Set(['bands', 'seed', 'params', 'band_all_missing']);
+  const known = new Set(['bands', 'seed', 'params', 'band_all_missing', 'variants']);
+  const variants = validateVariants(obj.variants, fail);
   for (const k of Object.keys(obj)) if (!known.has(k)) fail(`unknown key "${k}" (valid keys: ${[...known].join(', ')})`);
   if (!Array.isArray(obj.bands) || obj.bands.length === 0) return fail('"bands" must be a non-empty list of {width, methods}');
   const bands: BandSpec[] = obj.bands.map((b: unknown, i: number) => {
@@ -62,6 +142,7 @@ export function validateConfig(raw: unknown, source: string): RunConfig {
     if (!Array.isArray(list) || list.length === 0) fail(`${where}: "methods" must be a non-empty list of method names`);
     const names = (list as unknown[]).map((m) => {
       if (typeof m !== 'string') return fail(`${where}: method names must be strings, got ${JSON.stringify(m)}`);
+      if (variants.has(m)) return m;
       try {
         return getImputer(m).name;
       } catch (err) {
@@ -83,6 +164,7 @@ export function validateConfig(raw: unknown, source: string): RunConfig {
   if (rawParams === null || typeof rawParams !== 'object' || Array.isArray(rawParams)) fail('"params" must be an object keyed by method name');
   const used = new Set(bands.flatMap((b) => b.methods));
   for (const [method, opts] of Object.entries(rawParams as Record<string, unknown>)) {
+    if (variants.has(method)) fail(`params.${method}: '${method}' is a variant; give its options under variants.${method}`);
     let imputer;
     try {
       imputer = getImputer(method);
@@ -97,9 +179,11 @@ export function validateConfig(raw: unknown, source: string): RunConfig {
       fail(`params.${method}: ${(err as Error).message}`);
     }
   }
-  for (const m of used) params[m] ??= { ...(getImputer(m).defaults as Record<string, unknown>) };
+  for (const m of used) if (!variants.has(m)) params[m as MethodName] ??= { ...(getImputer(m).defaults as Record<string, unknown>) };
   for (const m of Object.keys(params) as MethodName[]) if (!used.has(m)) delete params[m];
-  return { bands, seed: seed as number, params, band_all_missing: bam as BandAllMissing };
+  const usedVariants = [...variants].filter(([name]) => used.has(name));
+  const config: RunConfig = { bands, seed: seed as number, params, band_all_missing: bam as BandAllMissing };
+  return usedVariants.length ? { ...config, variants: Object.fromEntries(usedVariants) } : config;
 }
 
 /** Reads a JSON (.json) or YAML (.yaml/.yml) config file. */

@@ -5,9 +5,8 @@
 // to the global per-column min/max) and stores them. Single-rank runs, `hierarchicalImpute`
 // and MPI workers all call this function.
 import { getImputer } from '../impute/registry.js';
-import type { MethodName } from '../impute/types.js';
 import { makeMatrix, type Matrix } from '../tables/matrix.js';
-import type { RunConfig } from './config.js';
+import { resolveMethod, type MethodRef, type RunConfig } from './config.js';
 import type { DatasetState } from './dataset.js';
 import { nodeKey, nodeSeed } from './keys.js';
 import { engineAddon } from './native.js';
@@ -32,14 +31,14 @@ export interface GroupResult {
   readonly outcome: GroupOutcome;
   /** The band this call worked on (-1 when done). */
   readonly band: number;
-  readonly method?: MethodName;
+  readonly method?: MethodRef;
   readonly seconds?: number;
   /** Cells filled with the global mean because no row of the fit data observes their column. */
   readonly meanFilled?: number;
 }
 
 /** The node of every band of a sequence on a dataset. */
-export function sequenceNodes(ds: DatasetState, config: RunConfig, methods: readonly MethodName[]): NodeRef[] {
+export function sequenceNodes(ds: DatasetState, config: RunConfig, methods: readonly MethodRef[]): NodeRef[] {
   return methods.map((_, b) => ({ dataset: ds.name, band: b, key: nodeKey(ds.hash, config, ds.edges, methods, b) }));
 }
 
@@ -49,7 +48,7 @@ export function nextBand(ds: DatasetState, store: NodeStore, nodes: readonly Nod
   return -1;
 }
 
-export async function runOneGroup(env: GroupEnv, ds: DatasetState, methods: readonly MethodName[]): Promise<GroupResult> {
+export async function runOneGroup(env: GroupEnv, ds: DatasetState, methods: readonly MethodRef[]): Promise<GroupResult> {
   const nodes = sequenceNodes(ds, env.config, methods);
   const b = nextBand(ds, env.store, nodes);
   if (b < 0) return { done: true, progressed: false, outcome: 'done', band: -1 };
@@ -71,7 +70,7 @@ export async function runOneGroup(env: GroupEnv, ds: DatasetState, methods: read
 async function imputeBand(
   env: GroupEnv,
   ds: DatasetState,
-  methods: readonly MethodName[],
+  methods: readonly MethodRef[],
   nodes: readonly NodeRef[],
   b: number,
 ): Promise<{ result: Matrix; meanFilled: number }> {
@@ -84,8 +83,9 @@ async function imputeBand(
   const fit = concatRows(ds.matrix.names, [...previous, makeMatrix(ds.matrix.names, original)]);
   const targetStart = fit.nRows - original[0]!.length;
   const meanFilled = fillUnobservedColumns(env.config, ds, fit, targetStart, where);
-  const imputer = getImputer(method);
-  const options = env.config.params[method] ?? imputer.defaults;
+  const resolved = resolveMethod(env.config, method);
+  const imputer = getImputer(resolved.method);
+  const options = resolved.params;
   const out = await imputer.impute(fit, targetStart, options, { seed: nodeSeed(env.config, ds.edges, methods, b), threads: env.threads });
   if (out.nRows !== original[0]!.length || out.columns.length !== original.length) {
     throw new Error(`${where}: the method returned ${out.nRows}×${out.columns.length} cells, expected ${original[0]!.length}×${original.length}`);

@@ -1,9 +1,8 @@
 // The whole hierarchical imputation of one in-memory table for one sequence, in one call: the
 // same band rule (runOneGroup) as sweeps and MPI workers, over an in-memory node store.
-import type { MethodName } from '../impute/types.js';
 import type { Matrix } from '../tables/matrix.js';
 import { bandEdges } from './bands.js';
-import type { RunConfig } from './config.js';
+import type { MethodRef, RunConfig } from './config.js';
 import { datasetState, matrixHash } from './dataset.js';
 import { runOneGroup, sequenceNodes, stitchTable } from './group.js';
 import { MemoryStore } from './store.js';
@@ -25,7 +24,7 @@ export interface HierarchicalResult {
 export async function hierarchicalImpute(
   table: Matrix,
   config: RunConfig,
-  methods: readonly MethodName[],
+  methods: readonly MethodRef[],
   opts: { threads?: number; name?: string } = {},
 ): Promise<HierarchicalResult> {
   if (methods.length !== config.bands.length) {

@@ -4,8 +4,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
-import type { MethodName } from '../impute/types.js';
-import type { RunConfig } from './config.js';
+import { methodParams, type MethodRef, type RunConfig } from './config.js';
 
 /** Stable JSON: object keys sorted, so equal values always hash equally. */
 export function canonicalJson(v: unknown): string {
@@ -29,20 +28,20 @@ export function fileHash(path: string): string {
 }
 
 /** Everything about node (band b, methods[0..b]) except the input: the configuration part. */
-function nodeConfig(config: RunConfig, edges: readonly number[], methods: readonly MethodName[], b: number): string {
+function nodeConfig(config: RunConfig, edges: readonly number[], methods: readonly MethodRef[], b: number): string {
   const prefix = methods.slice(0, b + 1);
   return canonicalJson({
     v: 1,
     edges: edges.slice(0, b + 1),
     methods: prefix,
-    params: prefix.map((m) => config.params[m] ?? {}),
+    params: prefix.map((m) => methodParams(config, m)),
     seed: config.seed,
     band_all_missing: config.band_all_missing,
   });
 }
 
 /** Key of node (band b, methods[0..b]) of a dataset with content hash `inputHash`. */
-export function nodeKey(inputHash: string, config: RunConfig, edges: readonly number[], methods: readonly MethodName[], b: number): string {
+export function nodeKey(inputHash: string, config: RunConfig, edges: readonly number[], methods: readonly MethodRef[], b: number): string {
   return sha256(`${inputHash}\n${nodeConfig(config, edges, methods, b)}`).slice(0, 32);
 }
 
@@ -50,6 +49,6 @@ export function nodeKey(inputHash: string, config: RunConfig, edges: readonly nu
  * The seed node (band b, methods[0..b]) runs its method with: from the run seed and the node's
  * place in the prefix tree — never the rank, the timing, or where the table came from.
  */
-export function nodeSeed(config: RunConfig, edges: readonly number[], methods: readonly MethodName[], b: number): number {
+export function nodeSeed(config: RunConfig, edges: readonly number[], methods: readonly MethodRef[], b: number): number {
   return Number.parseInt(sha256(nodeConfig(config, edges, methods, b)).slice(0, 8), 16) >>> 0;
 }

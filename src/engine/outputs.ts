@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { log } from '../log/logger.js';
 import { writeMatrix } from '../tables/io.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import type { RunConfig } from './config.js';
+import { methodParams, type RunConfig } from './config.js';
 import type { DatasetState } from './dataset.js';
 import { sequenceNodes, stitchTable } from './group.js';
 import type { NodeStore } from './store.js';
@@ -190,16 +190,17 @@ export class ManifestWriter {
     // Before any entry of this run is recorded (only forgets so far), the rest of an existing
     // manifest is kept as it was.
     if (!st.full && st.old) return JSON.stringify({ ...st.old, datasets }, null, 2) + '\n';
-    const { seq, } = st;
+    const { seq } = st;
+    // A baseline is its one method over the whole table: one band of width 1.
     const manifest: Manifest = {
       sequence: seq.id,
       label: seq.label,
-      methods: [...seq.methods],
-      widths: this.config.bands.map((b) => b.width),
-      edges: [...this.edges],
+      methods: seq.baseline ? seq.methods.slice(0, 1) : [...seq.methods],
+      widths: seq.baseline ? [1] : this.config.bands.map((b) => b.width),
+      edges: seq.baseline ? [1] : [...this.edges],
       seed: this.config.seed,
       band_all_missing: this.config.band_all_missing,
-      params: Object.fromEntries(seq.methods.map((m) => [m, this.config.params[m] ?? {}])),
+      params: Object.fromEntries(seq.methods.map((m) => [m, methodParams(this.config, m)])),
       datasets,
     };
     return JSON.stringify(manifest, null, 2) + '\n';

@@ -1,18 +1,22 @@
 // The sweep: the Cartesian product of the bands' alternative methods, in order.
-import type { MethodName } from '../impute/types.js';
-import type { RunConfig } from './config.js';
+import type { MethodRef, RunConfig } from './config.js';
 
 export interface Sequence {
   /** 0-based, in Cartesian-product order (the last band varies fastest). */
   readonly id: number;
-  readonly methods: readonly MethodName[];
+  readonly methods: readonly MethodRef[];
   /** `seq_<id>_<m1>_..._<mN>`: the folder name of its outputs. */
   readonly label: string;
+  /**
+   * An --evaluate baseline (src/eval/plan.ts): its one method over the whole table as one band;
+   * its datasets put every row in band 0, so only band 0 is ever computed.
+   */
+  readonly baseline?: boolean;
 }
 
 /** Every sequence of a config's sweep, in id order. */
 export function expandSweep(config: RunConfig): Sequence[] {
-  let prefixes: MethodName[][] = [[]];
+  let prefixes: MethodRef[][] = [[]];
   for (const band of config.bands) prefixes = prefixes.flatMap((p) => band.methods.map((m) => [...p, m]));
   return prefixes.map((methods, id) => ({ id, methods, label: `seq_${id}_${methods.join('_')}` }));
 }

@@ -5,6 +5,8 @@
 // like the output tables so they read back to the same float32); the masked table to
 // OUT/holdout/masked/<input file name>, and the sweep runs on that folder. The mask depends on
 // the table, the share, the holdout seed and the dataset name only (never rank or threads).
+// --holdout-repeats R: repeat 0 is the mask above; repeat r >= 1 is an independent mask with its
+// own seed (repeatSeed), under OUT/holdout/repeat_<r>/ (same layout).
 import { mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
@@ -36,8 +38,18 @@ export interface HoldoutPaths {
   readonly masked: string;
 }
 
-export function holdoutPaths(outDir: string, dataset: Dataset): HoldoutPaths {
-  return { mask: join(outDir, 'holdout', `${dataset.name}.mask.csv`), masked: join(outDir, 'holdout', 'masked', basename(dataset.path)) };
+export function holdoutPaths(outDir: string, dataset: Dataset, repeat = 0): HoldoutPaths {
+  const dir = repeat === 0 ? join(outDir, 'holdout') : join(outDir, 'holdout', `repeat_${repeat}`);
+  return { mask: join(dir, `${dataset.name}.mask.csv`), masked: join(dir, 'masked', basename(dataset.path)) };
+}
+
+/**
+ * The mask seed of holdout repeat r: the holdout seed itself for repeat 0 (so one repeat is the
+ * single holdout of before), otherwise derived from (seed, r) by a hash, an integer in [0, 2^32).
+ */
+export function repeatSeed(seed: number, repeat: number): number {
+  if (repeat === 0) return seed;
+  return Number.parseInt(sha256(`hierimpute holdout repeat\n${seed}\n${repeat}`).slice(0, 8), 16) >>> 0;
 }
 
 export function checkHoldoutOptions(opts: HoldoutOptions): void {
@@ -81,10 +93,10 @@ export async function readMaskFile(path: string): Promise<HiddenCells> {
 }
 
 /** Masks one dataset and writes its mask and masked table; returns the number of hidden cells. */
-export async function writeHoldout(outDir: string, dataset: Dataset, opts: HoldoutOptions, threads = 1): Promise<number> {
+export async function writeHoldout(outDir: string, dataset: Dataset, opts: HoldoutOptions, threads = 1, repeat = 0): Promise<number> {
   const input = await readMatrix(dataset.path, { threads });
-  const { masked, hidden } = maskTable(input, dataset.name, opts);
-  const paths = holdoutPaths(outDir, dataset);
+  const { masked, hidden } = maskTable(input, dataset.name, { share: opts.share, seed: repeatSeed(opts.seed, repeat) });
+  const paths = holdoutPaths(outDir, dataset, repeat);
   mkdirSync(dirname(paths.masked), { recursive: true });
   await writeMaskFile(paths.mask, hidden);
   await writeMatrix(masked, paths.masked, { threads });

@@ -34,7 +34,7 @@ export interface Score {
 }
 
 /** Mean over columns with cells (and sd > 0) of sqrt(sse/count)/sd; NaN when none qualifies. */
-function normalizedRmse(sse: ArrayLike<number>, count: ArrayLike<number>, std: Float64Array, offset: number): number {
+export function normalizedRmse(sse: ArrayLike<number>, count: ArrayLike<number>, std: Float64Array, offset: number): number {
   let sum = 0;
   let n = 0;
   for (let j = 0; j < std.length; j++) {

@@ -12,7 +12,8 @@ import { expandSweep } from '../engine/sweep.js';
 import { log } from '../log/logger.js';
 import type { Communicator } from '../mpi/world.js';
 import { discoverDatasets } from '../tables/datasets.js';
-import { finishEvaluation, maskedPaths, prepareEvaluation, type EvaluateOptions } from '../eval/evaluate.js';
+import { finishEvaluation, prepareEvaluation, type EvaluateOptions } from '../eval/evaluate.js';
+import { evaluationItems, evaluationPlan } from '../eval/plan.js';
 import { dispatch, type DispatchStats, type WorkerLoads, type WorkItem } from './dispatcher.js';
 import { holdAfterClaims } from './fault-inject.js';
 import { LocalPool, MpiPool, workerLoop } from './pool.js';
@@ -50,8 +51,10 @@ export async function runSweep(world: Communicator, opts: RunOptions): Promise<n
   const sequences = expandSweep(config);
   const edges = bandEdges(config.bands.map((b) => b.width));
   const store = new DiskStore(outDir, { rank: world.rank, leaseMs: opts.leaseMs });
-  // --evaluate: every rank reads the masked tables rank 0 writes before dispatching any task.
-  const paths = opts.evaluate ? maskedPaths(outDir, datasets) : new Map(datasets.map((d) => [d.name, d.path]));
+  // --evaluate: every rank reads the masked tables rank 0 writes before dispatching any task
+  // (one copy per holdout repeat), and the baselines run beside the sequences (src/eval/plan.ts).
+  const plan = opts.evaluate ? evaluationPlan(outDir, datasets, config, sequences.length, opts.evaluate.repeats ?? 1) : undefined;
+  const paths = plan ? plan.paths : new Map(datasets.map((d) => [d.name, d.path]));
   const worker = world.size > 1 && world.rank > 0;
   const runner = new TaskRunner({
     config,
@@ -59,9 +62,10 @@ export async function runSweep(world: Communicator, opts: RunOptions): Promise<n
     paths,
     store,
     threads: opts.threads,
+    datasetEdges: plan?.edges,
     keepDatasets: KEEP_DATASETS,
     afterClaim: worker ? holdAfterClaims(world.rank) : undefined,
-    outputs: { outDir, sequences },
+    outputs: { outDir, sequences: plan ? [...sequences, ...plan.baselines] : sequences },
   });
 
   if (worker) {
@@ -70,10 +74,11 @@ export async function runSweep(world: Communicator, opts: RunOptions): Promise<n
   }
   log.info(`sweep: ${sequences.length} sequences × ${datasets.length} datasets, ${config.bands.length} bands, ${world.size} rank(s) -> ${outDir}`);
   const prepared = opts.evaluate ? await prepareEvaluation(outDir, datasets, opts.evaluate, opts.threads) : undefined;
+  const allSequences = plan ? [...sequences, ...plan.baselines] : sequences;
   await writeSweepIndex(outDir, sequences, datasets.map((d) => d.name), config);
-  const items: WorkItem[] = sequences.flatMap((s) =>
-    datasets.map((d) => ({ seq_idx: s.id, dataset: d.name, widths: config.bands.map((b) => b.width), methods: [...s.methods] })),
-  );
+  const items: WorkItem[] = plan
+    ? evaluationItems(plan, sequences, config)
+    : sequences.flatMap((s) => datasets.map((d) => ({ seq_idx: s.id, dataset: d.name, widths: config.bands.map((b) => b.width), methods: [...s.methods] })));
   let pool: MpiPool | LocalPool;
   let uninstall = (): void => undefined;
   if (world.size > 1) {
@@ -95,7 +100,7 @@ export async function runSweep(world: Communicator, opts: RunOptions): Promise<n
       items,
       {
         onItemDone: async (item, reply) => {
-          const seq = sequences[item.seq_idx]!;
+          const seq = allSequences[item.seq_idx]!;
           if (reply.outputs === 'stale') {
             // Drop the old entry before the files are replaced, then have the item run again.
             await manifests.forget(seq, item.dataset);
@@ -115,7 +120,7 @@ export async function runSweep(world: Communicator, opts: RunOptions): Promise<n
     uninstall();
   }
   const dispatchWall = (performance.now() - tDispatch) / 1000;
-  const summary = summarize(stats, config, sequences.length, datasets.length, world.size, (performance.now() - t0) / 1000);
+  const summary = summarize(stats, config, sequences.length, datasets.length, world.size, (performance.now() - t0) / 1000, plan?.edges);
   if (world.size > 1) summary.worker_busy_share = stats.workerBusySeconds / (dispatchWall * (world.size - 1));
   // Rank 0's own work per finished item: handling replies (until the freed worker is fed) plus
   // building manifests; the manifest writes' disk waits run beside dispatching and are reported
@@ -136,7 +141,7 @@ export async function runSweep(world: Communicator, opts: RunOptions): Promise<n
       `${summary.groups_empty} empty; outputs in ${outDir}/sequences, summary ${outDir}/run-summary.json, plots ${outDir}/plots`,
   );
   if (opts.evaluate && prepared) {
-    await finishEvaluation({ outDir, datasets, sequences, config, edges, summary, store, threads: opts.threads, opts: opts.evaluate, prepared });
+    await finishEvaluation({ outDir, datasets, sequences, plan: plan!, config, edges, summary, store, threads: opts.threads, opts: opts.evaluate, prepared });
   }
   if (stats.failedDatasets.size) {
     for (const [name, err] of stats.failedDatasets) log.error(`dataset ${name} failed: ${err}`);
@@ -146,11 +151,25 @@ export async function runSweep(world: Communicator, opts: RunOptions): Promise<n
   return 0;
 }
 
-function summarize(stats: DispatchStats, config: RunConfig, nSeq: number, nData: number, ranks: number, wall: number): RunSummary {
+function summarize(
+  stats: DispatchStats,
+  config: RunConfig,
+  nSeq: number,
+  nData: number,
+  ranks: number,
+  wall: number,
+  baselineDatasets?: ReadonlyMap<string, unknown>,
+): RunSummary {
   let empty = 0;
   let slots = 0;
+  const nBaselines = new Set(config.bands.flatMap((b) => b.methods)).size;
   for (const [name, rows] of stats.bandRows) {
     if (stats.failedDatasets.has(name)) continue;
+    // --evaluate baselines: one computed band per baseline method, no empty groups.
+    if (baselineDatasets?.has(name)) {
+      slots += nBaselines;
+      continue;
+    }
     let width = 1;
     rows.forEach((r, b) => {
       width *= config.bands[b]!.methods.length;

@@ -9,7 +9,6 @@ import { nextBand, runOneGroup, sequenceNodes, type GroupEnv } from '../engine/g
 import { writeDatasetOutputs, type DatasetOutputs } from '../engine/outputs.js';
 import { DiskStore, type NodeStore } from '../engine/store.js';
 import type { Sequence } from '../engine/sweep.js';
-import type { MethodName } from '../impute/types.js';
 import { log } from '../log/logger.js';
 import type { DoneMsg, TaskMsg } from './protocol.js';
 
@@ -20,6 +19,8 @@ export interface TaskRunnerOptions {
   paths: ReadonlyMap<string, string>;
   store: NodeStore;
   threads: number;
+  /** Band edges of datasets that do not use `edges` (--evaluate baselines, src/eval/plan.ts). */
+  datasetEdges?: ReadonlyMap<string, readonly number[]>;
   /** Loaded datasets kept in memory. */
   keepDatasets?: number;
   /** Passed to runOneGroup (test fault injection on worker ranks). */
@@ -51,7 +52,7 @@ export class TaskRunner {
     const path = this.opts.paths.get(name);
     if (!path) throw new Error(`unknown dataset '${name}'`);
     const t0 = performance.now();
-    const ds = await loadDataset(name, path, this.opts.edges);
+    const ds = await loadDataset(name, path, this.opts.datasetEdges?.get(name) ?? this.opts.edges);
     log.verbose(`loaded ${name} (${ds.matrix.nRows}×${ds.matrix.columns.length}) in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
     this.loads++;
     this.loaded.set(name, ds);
@@ -69,7 +70,7 @@ export class TaskRunner {
       return { ...base, done: true, progressed: false, outcome: 'failed', band: -1, next: -1, error: (err as Error).message, loaded: true };
     }
     const loaded = this.loads > loadsBefore;
-    const methods = task.methods as MethodName[];
+    const methods = task.methods;
     const env: GroupEnv = { config: this.opts.config, store: this.opts.store, threads: this.opts.threads, afterClaim: this.opts.afterClaim };
     const r = await runOneGroup(env, ds, methods);
     const nodes = sequenceNodes(ds, this.opts.config, methods);

@@ -10,7 +10,7 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 
 export interface ReportData {
   config: RunConfig;
-  evaluation: { share: number; seed: number; refitBest: boolean };
+  evaluation: { share: number; seed: number; refitBest: boolean; repeats?: number; ensemble?: number | 'auto' };
   datasets: { name: string; source: string; hidden: number; failed?: string }[];
   sequences: readonly Sequence[];
   summary: RunSummary;
@@ -70,23 +70,40 @@ document.body.dataset.leaderboardRows = String(document.querySelectorAll('table.
 export function renderReport(d: ReportData): string {
   const nb = d.config.bands.length;
   const s = d.summary;
+  const repeats = d.evaluation.repeats ?? 1;
   const parts: string[] = [];
   parts.push(`<h1>hierimpute sweep report</h1>`);
   parts.push(
     `<p class="note">${d.sequences.length} sequences × ${d.datasets.length} datasets, ${nb} bands, ${s.ranks} rank(s), sweep wall time ${fmt(s.wall_s, 3)} s. ` +
       `Scores are on ${escapeHtml(String(Math.round(d.evaluation.share * 1e4) / 100))} % of each column's observed cells, hidden before imputing (holdout seed ${d.evaluation.seed}). ` +
       `nRMSE = per column RMSE / sd of the column's observed values in the unmasked input, averaged over columns with hidden cells; ` +
-      `band columns use the band of the row in the masked table. Lower is better.</p>`,
+      `band columns use the band of the row in the masked table. Lower is better. ` +
+      `Baselines (<code>baseline_&lt;method&gt;</code>) are each method alone over the whole table, without bands.` +
+      (repeats > 1
+        ? ` Scores are means over ${repeats} independent holdouts (± the sample sd); a candidate is <em>within noise</em> of the best when its mean paired nRMSE difference to the best is below that difference's sd.`
+        : ' One holdout: differences between close scores may be holdout noise (<code>--holdout-repeats R</code> measures it).') +
+      `</p>`,
   );
 
-  parts.push(`<h2>Best sequence per dataset</h2>`);
+  parts.push(`<h2>Recommendation per dataset</h2>`);
   parts.push(
     table(
-      ['dataset', 'best sequence', 'methods (band 0 → last)', 'nRMSE', 'RMSE', 'hidden cells', 'refit table'],
-      d.best.map(({ row, refit }) => [escapeHtml(row.dataset), escapeHtml(row.label), escapeHtml(row.methods.join(' → ')), fmt(row.nrmse), fmt(row.rmse), String(row.cells), refit ? `<code>${escapeHtml(refit)}</code>` : '–']),
+      ['dataset', 'best candidate', 'methods (band 0 → last)', 'nRMSE', 'RMSE', 'hidden cells', 'recommended table (members, best first)', 'its holdout nRMSE', 'refit table'],
+      d.best.map(({ row, refit, ensemble }) => [
+        escapeHtml(row.dataset),
+        escapeHtml(row.label) + (row.baseline ? ' <strong>(baseline: no bands)</strong>' : ''),
+        escapeHtml(row.methods.join(' → ')),
+        fmt(row.nrmse) + (repeats > 1 ? ` ± ${fmt(row.nrmseSd, 2)}` : ''),
+        fmt(row.rmse),
+        String(row.cells),
+        ensemble ? `${ensemble.k === 1 ? 'alone: ' : `mean of ${ensemble.k}: `}${escapeHtml(ensemble.members.join(', '))}` : '–',
+        ensemble ? `${fmt(ensemble.nrmse)} (${ensemble.scoredOn === 'B' ? 'half B: cells not used to choose it' : 'all hidden cells'})` : '–',
+        refit ? `<code>${escapeHtml(refit)}</code>` : '–',
+      ]),
       ' class="best-sequences"',
     ),
   );
+  for (const b of d.best) if (b.recommendation) parts.push(`<p class="recommendation" data-dataset="${escapeHtml(b.row.dataset)}"><strong>${escapeHtml(b.row.dataset)}:</strong> ${escapeHtml(b.recommendation)}</p>`);
 
   parts.push(`<h2>Leaderboard</h2>`);
   for (const ds of d.datasets) {
@@ -96,8 +113,22 @@ export function renderReport(d: ReportData): string {
       parts.push(`<p class="note">failed: ${escapeHtml(ds.failed)}</p>`);
       continue;
     }
-    const header = ['rank', 'sequence', 'label', 'nRMSE', 'RMSE', ...Array.from({ length: nb }, (_, b) => `band ${b}`)];
-    const body = rows.map((r) => [String(r.rank), String(r.sequence), escapeHtml(r.label), fmt(r.nrmse), fmt(r.rmse), ...r.bandNrmse.map((v) => fmt(v, 3))]);
+    const noisy = repeats > 1;
+    const header = ['rank', 'sequence', 'label', 'nRMSE', ...(noisy ? ['nRMSE sd', 'within noise of #1'] : []), 'RMSE', ...Array.from({ length: nb }, (_, b) => `band ${b}`), 'baseline'];
+    const body = rows.map((r) => [
+      String(r.rank),
+      String(r.sequence),
+      escapeHtml(r.label),
+      fmt(r.nrmse),
+      ...(noisy ? [fmt(r.nrmseSd, 3), r.withinNoise === undefined ? '–' : r.withinNoise ? 'yes' : 'no'] : []),
+      fmt(r.rmse),
+      ...r.bandNrmse.map((v) => fmt(v, 3)),
+      r.baseline ? 'yes' : '',
+    ]);
+    const within = rows.filter((r) => r.withinNoise);
+    if (noisy && within.length) {
+      parts.push(`<p class="note noise">Within noise of the best (${escapeHtml(rows[0]!.label)}) over ${repeats} holdouts: ${within.map((r) => escapeHtml(r.label)).join(', ')}. Their order is not reliable.</p>`);
+    }
     parts.push(table(header, body, ` class="leaderboard sortable" data-dataset="${escapeHtml(ds.name)}"`).replace('<tr><td>1</td>', '<tr class="best"><td>1</td>'));
   }
 
@@ -116,8 +147,13 @@ export function renderReport(d: ReportData): string {
   parts.push(table(['method', 'seconds (sum over computed groups)'], Object.entries(s.seconds_per_method).map(([m, t]) => [escapeHtml(m), fmt(t, 3)]), ' class="time-per-method"'));
   const refits = Object.entries(d.refit);
   if (refits.length) {
-    parts.push(`<h3>Refit of the best sequences on the unmasked tables</h3>`);
-    parts.push(table(['dataset', 'table', 'groups computed', 'reused', 'seconds'], refits.map(([n, r]) => [escapeHtml(n), `<code>${escapeHtml(r.table)}</code>`, String(r.computed), String(r.reused), fmt(r.seconds, 3)])));
+    parts.push(`<h3>Refit of the recommended tables on the unmasked inputs</h3>`);
+    parts.push(
+      table(
+        ['dataset', 'table', 'members averaged', 'groups computed', 'reused', 'seconds'],
+        refits.map(([n, r]) => [escapeHtml(n), `<code>${escapeHtml(r.table)}</code>`, escapeHtml(r.members.join(', ')), String(r.computed), String(r.reused), fmt(r.seconds, 3)]),
+      ),
+    );
   }
 
   parts.push(`<h2>Configuration</h2>`);

@@ -10,7 +10,8 @@
 //   threads     --threads     HIERIMPUTE_THREADS      -             1 (0 = all cores)
 //   log level   --log-level   HIERIMPUTE_LOG_LEVEL    -             info
 //   lock lease  --lock-lease  HIERIMPUTE_LOCK_LEASE   -             120 s (DEFAULT_LEASE_MS)
-// Evaluation (flags only): --evaluate, --holdout (0.1), --holdout-seed (the run seed), --refit-best.
+// Evaluation (flags only): --evaluate, --holdout (0.1), --holdout-seed (the run seed), --holdout-repeats (1),
+// --refit-best, --ensemble (chosen on the holdout).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -18,8 +19,7 @@ import type { Argv, CommandModule } from 'yargs';
 
 import { ConfigError, presetConfig, PRESETS, readConfigFile, type RunConfig } from '../../engine/config.js';
 import { expandSweep, prefixNodeCount } from '../../engine/sweep.js';
-import { checkHoldoutOptions } from '../../eval/holdout.js';
-import type { EvaluateOptions } from '../../eval/evaluate.js';
+import { checkEvaluateOptions, type EvaluateOptions } from '../../eval/evaluate.js';
 import { DEFAULT_LEASE_MS } from '../../locks/index.js';
 import { configureLogging, LOG_LEVELS, type LogLevel } from '../../log/logger.js';
 import { withWorld } from '../lifecycle.js';
@@ -60,7 +60,9 @@ interface RunArgs extends ConfigArgs {
   evaluate: boolean;
   holdout?: number;
   'holdout-seed'?: number;
+  'holdout-repeats'?: number;
   'refit-best': boolean;
+  ensemble?: number;
 }
 
 /** Longest accepted --lock-lease (a week): beyond it a lost host's nodes would in effect never be recomputed. */
@@ -78,15 +80,24 @@ export function lockLeaseMs(seconds: number | undefined): number {
 }
 
 /** The --evaluate options, or undefined; evaluation flags without --evaluate are an error. */
-export function evaluateOptions(argv: Pick<RunArgs, 'evaluate' | 'holdout' | 'holdout-seed' | 'refit-best'>, config: RunConfig): EvaluateOptions | undefined {
+export function evaluateOptions(
+  argv: Pick<RunArgs, 'evaluate' | 'holdout' | 'holdout-seed' | 'refit-best'> & Partial<Pick<RunArgs, 'holdout-repeats' | 'ensemble'>>,
+  config: RunConfig,
+): EvaluateOptions | undefined {
   if (!argv.evaluate) {
-    const stray = (['holdout', 'holdout-seed'] as const).filter((k) => argv[k] !== undefined).map((k) => `--${k}`);
+    const stray = (['holdout', 'holdout-seed', 'holdout-repeats', 'ensemble'] as const).filter((k) => argv[k] !== undefined).map((k) => `--${k}`);
     if (argv['refit-best']) stray.push('--refit-best');
     if (stray.length) throw new Error(`${stray.join(', ')} only appl${stray.length > 1 ? 'y' : 'ies'} with --evaluate (add --evaluate, or drop ${stray.length > 1 ? 'them' : 'it'})`);
     return undefined;
   }
-  const opts = { share: argv.holdout ?? 0.1, seed: argv['holdout-seed'] ?? config.seed, refitBest: argv['refit-best'] };
-  checkHoldoutOptions(opts);
+  const opts: EvaluateOptions = {
+    share: argv.holdout ?? 0.1,
+    seed: argv['holdout-seed'] ?? config.seed,
+    refitBest: argv['refit-best'],
+    repeats: argv['holdout-repeats'] ?? 1,
+    ...(argv.ensemble !== undefined ? { ensemble: argv.ensemble } : {}),
+  };
+  checkEvaluateOptions(opts);
   return opts;
 }
 
@@ -124,7 +135,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('evaluate', { type: 'boolean', default: false, describe: 'hide a share of the observed cells first (OUT/holdout/), sweep the masked tables, score every sequence: OUT/leaderboard.csv, OUT/best_sequences.csv, OUT/report.html' })
       .option('holdout', { type: 'number', describe: 'with --evaluate: share of each column\'s observed cells to hide, in (0, 1) (default 0.1; a column always keeps 2 observed cells)' })
       .option('holdout-seed', { type: 'number', describe: 'with --evaluate: seed of the holdout mask (default: the run seed)' })
-      .option('refit-best', { type: 'boolean', default: false, describe: 'with --evaluate: impute each unmasked table with its best sequence -> OUT/best/<dataset>.csv' })
+      .option('holdout-repeats', { type: 'number', describe: 'with --evaluate: independent holdouts (seeds derived from --holdout-seed), each a masked copy swept: R× the sweep; scores are means ± sd (default 1)' })
+      .option('refit-best', { type: 'boolean', default: false, describe: 'with --evaluate: impute each unmasked table with its recommended ensemble (the cell-wise mean of the top K candidates) -> OUT/best/<dataset>.csv' })
+      .option('ensemble', { type: 'number', describe: 'with --evaluate: average the top K candidates (1 = the best alone); default: K in {1,2,3,5,8} chosen on half of the hidden cells, scored on the other half' })
       .epilogue(
         `${PRECEDENCE_HELP}\n\nOutputs: OUT/sequences/seq_<id>_<methods>/<dataset>.csv (+ .methods.csv, .bands.svg, methods_manifest.json),\n` +
           'OUT/imputation_sequence_index.csv, OUT/sequence_description.txt, OUT/run-summary.json, OUT/plots/*.svg, OUT/logs/.\n' +
