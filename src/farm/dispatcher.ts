@@ -174,10 +174,10 @@ export async function dispatch(pool: WorkerPool, items: readonly WorkItem[], hoo
 
   /** Hands work to every waiting worker that can get some; stops them once nothing can come back. */
   const feed = async (): Promise<void> => {
-    for (let k = 0; k < idle.length; ) {
-      if (await assign(idle[k]!)) idle.splice(k, 1);
-      else k++;
-    }
+    // Whether an item may run does not depend on the worker (only the order in which a worker
+    // looks at the datasets does), so once one idle worker finds nothing, none can: stop there.
+    // This keeps a reply's handling independent of how many workers wait (thousands of ranks).
+    while (idle.length > 0 && (await assign(idle[0]!))) idle.shift();
     // An item whose outputs are being dealt with may still come back (onItemDone resolving true).
     if (queue.length === 0 && hooksPending.size === 0) for (const w of idle.splice(0)) await pool.stop(w);
   };

@@ -22,6 +22,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./run.js')).sequencesCommand,
   },
   {
+    name: 'plan',
+    describe: 'Predict a run\'s wall time, efficiency and critical path on several rank counts (real dispatcher, calibrated costs, virtual time)',
+    load: async () => (await import('./plan.js')).planCommand,
+  },
+  {
     name: 'impute',
     describe: 'Impute every missing cell of one table (.csv or .arrow) with one method',
     load: async () => (await import('./impute.js')).imputeCommand,

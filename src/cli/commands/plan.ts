@@ -1,0 +1,172 @@
+// `hierimpute plan`: predicts a run's wall time on several rank counts before submitting it.
+// It calibrates a cost model on the real tables (each method timed once on a sample of each
+// table) and runs the real dispatcher over a virtual-time worker pool (src/farm/plan.ts), then
+// recommends a rank count, an `sbatch --time` and a ranks × threads split. Nothing runs under MPI.
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+
+import type { Argv, CommandModule } from 'yargs';
+
+import type { RunConfig } from '../../engine/config.js';
+import { expandSweep } from '../../engine/sweep.js';
+import { describeCommand } from './catalog.js';
+import { resolveConfig } from './run.js';
+
+interface PlanArgs {
+  config?: string;
+  preset?: string;
+  seed?: number;
+  data: string;
+  ranks: string;
+  threads: number;
+  json: boolean;
+  'sample-rows': number;
+  costs?: string;
+  cores?: number;
+}
+
+const DEFAULT_RANKS = '1,2,3,4,8,16,32,64';
+
+export function parseRanks(text: string): number[] {
+  const list = String(text)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
+  if (!list.length || list.some((n) => !Number.isInteger(n) || n < 1 || n > 1_000_000)) throw new Error(`--ranks ${text}: expected a comma-separated list of integers >= 1`);
+  return [...new Set(list)].sort((a, b) => a - b);
+}
+
+/** How to split a node's cores between ranks and kernel threads, given the recommended rank count. */
+export function threadsAdvice(recommended: number | null, cores: number, threads: number): string {
+  if (recommended === null) return `ranks × threads: with ${cores} cores per node, prefer fewer ranks and --threads ${Math.max(1, cores)} on one rank (results never depend on --threads).`;
+  const perNode = Math.max(1, Math.floor(cores / Math.max(1, threads)));
+  if (recommended >= perNode) {
+    const nodes = Math.ceil(recommended / perNode);
+    return (
+      `ranks × threads: ${recommended} ranks fill ${nodes} node(s) of ${cores} cores at --threads ${threads} ` +
+      `(--ntasks-per-node=${perNode}${nodes > 1 ? ` --nodes=${nodes}` : ''}).`
+    );
+  }
+  const t = Math.max(1, Math.floor(cores / recommended));
+  return (
+    `ranks × threads: ${recommended} ranks leave ${cores - recommended * threads} of ${cores} cores idle at --threads ${threads}; more ranks would idle too ` +
+    `(efficiency < 0.8), so give the cores to kernel threads: --ntasks-per-node=${recommended} --threads ${t} (knn, xgboost, MICE and the neural ` +
+    `kernels use them; results never depend on --threads). Run plan --threads ${t} to calibrate with them.`
+  );
+}
+
+export const planCommand: CommandModule<object, PlanArgs> = {
+  command: 'plan',
+  describe: describeCommand('plan'),
+  builder: (y) =>
+    y
+      .usage('$0 plan --config FILE|--preset NAME --data DIR [--ranks 1,2,4,...] [--threads T] [--json]')
+      .option('config', { type: 'string', describe: 'run configuration, JSON or YAML (as for run)' })
+      .option('preset', { type: 'string', describe: 'a built-in configuration (as for run: seed, quick)' })
+      .option('seed', { type: 'number', describe: 'run seed (overrides the config file; default 0)' })
+      .option('data', { type: 'string', demandOption: true, describe: 'folder of input tables (*.csv), as for run' })
+      .option('ranks', { type: 'string', default: DEFAULT_RANKS, describe: 'rank counts to predict (mpiexec -n N: rank 0 dispatches, N-1 work; 1 = one process)' })
+      .option('threads', { type: 'number', default: 1, describe: 'kernel threads per rank the run will use (the calibration times methods with them)' })
+      .option('sample-rows', { type: 'number', default: 500, describe: 'rows of each table the calibration times every method on' })
+      .option('costs', {
+        type: 'string',
+        describe:
+          'JSON cost model instead of calibrating: {"methods": {"knn": {"fixed_s": 0, "per_unit_s": 1e-9}}, "load_s": 0, "output_s": 0, "task_s": 0, ' +
+          '"tables": {"<dataset>": {... per table}}} (plan --json prints the calibrated one as "costs")',
+      })
+      .option('cores', { type: 'number', describe: 'cores per cluster node, for the ranks × threads advice (default: this machine\'s)' })
+      .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
+      .epilogue(
+        'How: each table is loaded as a run loads it (its band row counts and load time); every method of the configuration runs once on a\n' +
+          'sample of each table (--sample-rows, half complete rows as fit data, half as the band to impute); one item\'s outputs and one node\'s\n' +
+          'storage are timed. Each prefix-tree node then costs its method\'s time scaled by this law:\n' +
+          '  knn: F×T×k (target rows × fit rows); mean, median: F×k; iterative_*, xgboost: F×k² (a model per column); lstm, rnn: F×k\n' +
+          '  (epochs × rows); gan: min(F, batch_size)×k (fixed iterations); F = fit rows (the band and every band before it), T = band rows, k = columns.\n' +
+          'The real dispatcher then runs over virtual workers whose tasks last that long (plus a load when the worker does not hold the\n' +
+          'dataset, and the outputs when the task finishes an item). Per rank count: predicted wall seconds, efficiency = busy ÷ (workers × wall),\n' +
+          'critical path (the longest chain of dependent nodes: no rank count beats it), idle share = 1 − busy ÷ (ranks × wall).\n' +
+          'Recommended: the largest rank count with efficiency ≥ 0.8; sbatch --time = 1.5 × its wall + calibration + 60 s start-up + 300 s\n' +
+          '(the requeue signal offset of slurm/*.sbatch). Details and measured accuracy: docs/plan.md.\n\n' +
+          'Examples:\n  hierimpute plan --preset seed --data tables --ranks 1,2,4,8,16,32,64\n  hierimpute plan --config sweep.yaml --data tables --json',
+      ) as unknown as Argv<PlanArgs>,
+  handler: async (argv) => {
+    const config = resolveConfig(argv);
+    const ranks = parseRanks(argv.ranks);
+    const threads = argv.threads;
+    if (!Number.isInteger(threads) || threads < 0) throw new Error(`--threads must be an integer >= 0 (got ${threads})`);
+    const sampleRows = argv['sample-rows'];
+    if (!Number.isInteger(sampleRows) || sampleRows < 4) throw new Error(`--sample-rows must be an integer >= 4 (got ${sampleRows})`);
+    const { checkDataDir } = await import('../../farm/run.js');
+    const { discoverDatasets } = await import('../../tables/datasets.js');
+    const { planRun, COST_LAW, TIME_FACTOR, STARTUP_S, SIGNAL_OFFSET_S } = await import('../../farm/plan.js');
+    checkDataDir(argv.data);
+    const datasets = discoverDatasets(argv.data);
+    if (datasets.length === 0) throw new Error(`--data ${argv.data}: no *.csv files in this folder`);
+    let costs;
+    let tables;
+    let calibrationSeconds = 0;
+    if (argv.costs) {
+      costs = JSON.parse(readFileSync(argv.costs, 'utf8'));
+      tables = await bandRowsOnly(config, datasets);
+    } else {
+      const { calibrate } = await import('../../farm/calibrate.js');
+      const cal = await calibrate(config, datasets, { sampleRows, threads });
+      ({ costs, tables } = cal);
+      calibrationSeconds = cal.seconds;
+    }
+    const plan = await planRun(config, tables, costs, ranks, { calibrationSeconds });
+    const cores = argv.cores ?? availableParallelism();
+    const advice = threadsAdvice(plan.recommended_ranks, cores, Math.max(1, threads));
+    if (argv.json) {
+      process.stdout.write(
+        JSON.stringify({
+          ...plan,
+          sequences: expandSweep(config).length,
+          tables: tables.map((t) => ({ name: t.name, cols: t.cols, band_rows: t.bandRows })),
+          calibration_seconds: calibrationSeconds,
+          threads,
+          cost_law: COST_LAW,
+          costs,
+          advice,
+        }) + '\n',
+      );
+      return;
+    }
+    const out: string[] = [];
+    out.push(
+      `plan: ${expandSweep(config).length} sequences × ${tables.length} table(s), ${config.bands.length} bands: ${plan.nodes} nodes, ${plan.items} items; ` +
+        `node work ${plan.node_seconds.toFixed(1)} s, critical path ${plan.critical_path_seconds.toFixed(1)} s`,
+    );
+    out.push(argv.costs ? `costs from ${argv.costs}` : `calibrated in ${calibrationSeconds.toFixed(1)} s on samples of ≤ ${sampleRows} rows (--threads ${threads})`);
+    out.push(`cost law: ${COST_LAW}`);
+    const header = ['ranks', 'workers', 'wall (s)', 'efficiency', 'critical path (s)', 'idle share', 'dataset loads'];
+    const rows = plan.ranks.map((r) => [r.ranks, r.workers, r.seconds.toFixed(1), r.efficiency.toFixed(2), plan.critical_path_seconds.toFixed(1), r.idle_share.toFixed(2), r.dataset_loads]);
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+    const line = (r: (string | number)[]): string => r.map((v, i) => String(v).padStart(widths[i]!)).join('  ');
+    out.push('', line(header), ...rows.map(line), '');
+    if (plan.recommended_ranks !== null) {
+      const r = plan.ranks.find((x) => x.ranks === plan.recommended_ranks)!;
+      out.push(
+        `recommended: ${r.ranks} rank(s) (the largest given with efficiency ≥ 0.8), predicted ${r.seconds.toFixed(1)} s; ` +
+          `sbatch --ntasks=${r.ranks} --time=${plan.sbatch_time_minutes} ` +
+          `(${TIME_FACTOR} × ${r.seconds.toFixed(0)} s + ${calibrationSeconds.toFixed(0)} s calibration + ${STARTUP_S} s start-up + ${SIGNAL_OFFSET_S} s requeue signal offset, in minutes)`,
+      );
+    } else out.push(`no recommendation: ${plan.no_recommendation}`);
+    out.push(advice);
+    process.stdout.write(out.join('\n') + '\n');
+  },
+};
+
+/** Each table's width and band row counts, read as a run reads them (for a given cost model). */
+async function bandRowsOnly(config: RunConfig, datasets: readonly { name: string; path: string }[]) {
+  const { loadDataset } = await import('../../engine/dataset.js');
+  const { planEdges } = await import('../../farm/plan.js');
+  const edges = planEdges(config);
+  const tables = [];
+  for (const d of datasets) {
+    const ds = await loadDataset(d.name, d.path, edges);
+    tables.push({ name: d.name, cols: ds.matrix.columns.length, bandRows: ds.bands.rows.map((r) => r.length) });
+  }
+  return tables;
+}
