@@ -21,6 +21,7 @@ export { TableInputError } from './tables/errors.js';
 // ---- imputation methods ----
 /** The method interface and its option documentation. */
 export type { Imputer, ImputeContext, MethodName, OptionDoc } from './impute/types.js';
+export type { OptionSchema, OptionSpec, OptionsOf } from './impute/schema.js';
 /** The registry: a method by name (throws listing the valid names), and every method. */
 export { getImputer, listMethods, type AnyImputer } from './impute/registry.js';
 /** A method's options from `key=value` strings, merged over its defaults; OptionError on a bad one. */

@@ -323,7 +323,7 @@ test('bad inputs fail fast naming the option or the cell', async () => {
     return true;
   });
   const ok = makeMatrix(['a'], [new Float32Array([1, NaN])]);
-  await assert.rejects(knn.impute(ok, 0, { ...knn.defaults, n_neighbors: 0 }, { seed: 0, threads: 1 }), /knn: option n_neighbors must be an integer >= 1/);
+  await assert.rejects(knn.impute(ok, 0, { ...knn.defaults, n_neighbors: 0 }, { seed: 0, threads: 1 }), /knn: option n_neighbors must be an integer in \[1, 1000000000\] \(got 0\)/);
   await assert.rejects(knn.impute(ok, 0, { ...knn.defaults, weights: 'cosine' }, { seed: 0, threads: 1 }), /knn: option weights must be one of uniform, distance/);
   await assert.rejects(mean.impute(ok, 0, { empty_columns: 'drop' }, { seed: 0, threads: 1 }), /mean: option empty_columns must be one of error, zero/);
   await assert.rejects(knn.impute(ok, 0, knn.defaults, { seed: 0, threads: -1 }), /knn: threads must be an integer >= 0/);

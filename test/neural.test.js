@@ -117,7 +117,7 @@ test('bad input: clear errors naming the problem', async () => {
   assert.ok(Number.isFinite(zeroed.columns[0][2]));
   const inf = matrix(['a', 'b'], [new Float32Array([1, 2, NaN]), new Float32Array([1, Infinity, 3])]);
   await assert.rejects(gan.impute(inf, 0, opts('gan'), ctx), /column 'b' holds a non-finite value \(Infinity\) at row 2/);
-  await assert.rejects(lstm.impute(data, 0, opts('lstm', { epochs: 0 }), ctx), /lstm: option epochs must be an integer in \[1, inf\]/);
+  await assert.rejects(lstm.impute(data, 0, opts('lstm', { epochs: 0 }), ctx), /lstm: option epochs must be an integer >= 1 \(got 0\)/);
   await assert.rejects(gan.impute(data, 0, opts('gan', { hint_rate: 2 }), ctx), /gan: option hint_rate must be a number in \[0, 1\]/);
   await assert.rejects(rnn.impute(data, 0, opts('rnn', { tf_backend: 'webgpu' }), ctx), /rnn: option tf_backend must be one of auto, native, tensorflow, wasm, cpu/);
   await assert.rejects(lstm.impute(data, 999, opts('lstm'), ctx), /targetStart must be an integer in \[0, 200\]/);

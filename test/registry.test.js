@@ -11,7 +11,9 @@ import yargs from 'yargs';
 
 import { imputeCommand, methodsHelp, runImpute } from '../dist/cli/commands/impute.js';
 import { knn } from '../dist/impute/methods/knn.js';
-import { OptionError, parseParams } from '../dist/impute/options.js';
+import { OptionError, parseOptions, parseParams } from '../dist/impute/options.js';
+import { allowedValues, valueLabel } from '../dist/impute/schema.js';
+import { validateConfig } from '../dist/engine/config.js';
 import { getImputer, listMethods, registerImputer } from '../dist/impute/registry.js';
 import { readMatrix, writeMatrix } from '../dist/tables/io.js';
 import { makeMatrix } from '../dist/tables/matrix.js';
@@ -29,7 +31,8 @@ test('the registry holds every method, each with documented options and defaults
     assert.equal(typeof m.summary, 'string');
     assert.deepEqual(Object.keys(m.defaults).sort(), Object.keys(m.options).sort(), `${m.name}: a default for every option`);
     for (const [key, doc] of Object.entries(m.options)) {
-      assert.ok(['number', 'integer', 'string', 'boolean'].includes(doc.type), `${m.name}.${key} type`);
+      assert.ok(['int', 'number', 'bool', 'choice', 'string'].includes(doc.type), `${m.name}.${key} type`);
+      assert.equal(doc.default, m.defaults[key], `${m.name}.${key}: defaults come from the schema`);
       if (doc.choices) assert.ok(doc.choices.includes(m.defaults[key]), `${m.name}.${key}: default is a choice`);
     }
   }
@@ -49,7 +52,7 @@ test('parseParams: types and choices, merged over the defaults', () => {
   assert.equal(o.tol, 2.5e-4);
   assert.equal(o.estimator, 'xgboost');
   assert.equal(o.max_iter, it.defaults.max_iter);
-  const fake = { name: 'mean', summary: '', defaults: { flag: false }, options: { flag: { type: 'boolean', description: '' } } };
+  const fake = { name: 'mean', summary: '', defaults: { flag: false }, options: { flag: { type: 'bool', default: false, description: '' } } };
   assert.equal(parseParams(fake, ['flag=yes']).flag, true);
   assert.equal(parseParams(fake, ['flag=0']).flag, false);
   assert.throws(() => parseParams(fake, ['flag=maybe']), /method 'mean': parameter flag expects true or false, got 'maybe'/);
@@ -58,15 +61,15 @@ test('parseParams: types and choices, merged over the defaults', () => {
 test('parseParams: errors name the method and the key', () => {
   const cases = [
     [['k=3'], /method 'knn': unknown parameter 'k' \(valid keys: n_neighbors, weights, empty_columns\)/],
-    [['n_neighbors=3.5'], /method 'knn': parameter n_neighbors expects an integer, got '3.5'/],
-    [['n_neighbors='], /parameter n_neighbors expects an integer, got ''/],
+    [['n_neighbors=3.5'], /method 'knn': parameter n_neighbors expects an integer in \[1, 1000000000\], got '3.5'/],
+    [['n_neighbors='], /parameter n_neighbors expects an integer in \[1, 1000000000\], got ''/],
     [['weights=cosine'], /method 'knn': parameter weights expects one of uniform, distance, got 'cosine'/],
     [['n_neighbors'], /method 'knn': parameter 'n_neighbors' is not key=value/],
     [['n_neighbors=2', 'n_neighbors=3'], /parameter n_neighbors is given twice/],
     [['__proto__=1'], /unknown parameter '__proto__'/],
   ];
   for (const [params, re] of cases) assert.throws(() => parseParams(knn, params), (err) => err instanceof OptionError && re.test(err.message));
-  assert.throws(() => parseParams(getImputer('xgboost'), ['learning_rate=fast']), /method 'xgboost': parameter learning_rate expects a finite number, got 'fast'/);
+  assert.throws(() => parseParams(getImputer('xgboost'), ['learning_rate=fast']), /method 'xgboost': parameter learning_rate expects a number > 0, got 'fast'/);
 });
 
 const CSV = 'a,b,c\n1,2,3\n2,,4\n3,4,\n,5,6\n5,6,7\n';
@@ -202,4 +205,177 @@ test('the yargs command runs end to end with repeated --param', async () => {
   const got = await readMatrix(output);
   const want = await knn.impute(makeMatrix(['a', 'b', 'c'], (await readMatrix(input)).columns), 0, { n_neighbors: 1, weights: 'distance', empty_columns: 'error' }, { seed: 0, threads: 1 });
   for (let j = 0; j < 3; j++) assert.deepEqual(got.columns[j], want.columns[j]);
+});
+
+// ---------------------------------------------------------------------------------------------
+// The option schemas: one declaration per option, from which defaults, parsing, the checks of
+// impute() and the help text all follow.
+
+/** Every option's documented default, pinned: a schema change that moves one shows up here. */
+const DOCUMENTED_DEFAULTS = {
+  mean: { empty_columns: 'error' },
+  median: { empty_columns: 'error' },
+  knn: { n_neighbors: 5, weights: 'uniform', empty_columns: 'error' },
+  iterative_simple: { n_estimators: 10, max_iter: 10, tol: 1e-3, empty_columns: 'error' },
+  iterative_function: {
+    estimator: 'extratrees', n_estimators: 0, max_depth: 0, learning_rate: 0.3, max_iter: 10, tol: 1e-3, divergence: 'clip', empty_columns: 'error',
+  },
+  iterative_linear: { max_iter: 10, tol: 1e-3, divergence: 'clip', empty_columns: 'error' },
+  xgboost: { n_estimators: 100, max_depth: 6, learning_rate: 0.3, tree_method: 'hist', empty_columns: 'error' },
+  lstm: {
+    tf_backend: 'auto', empty_columns: 'error', epochs: 50, batch_size: 64, units: 32, latent_dim: 0, learning_rate: 0.01, refine_iterations: 3, mask_rate: 0.2,
+  },
+  rnn: {
+    tf_backend: 'auto', empty_columns: 'error', max_epochs: 100, patience: 10, batch_size: 64, units: 32, latent_dim: 0, mask_rate: 0.2,
+    validation_fraction: 0.1, learning_rate: 0.01,
+  },
+  gan: { tf_backend: 'auto', empty_columns: 'error', iterations: 3000, batch_size: 128, hint_rate: 0.9, alpha: 100, hidden: 0, learning_rate: 0.001 },
+};
+
+/** Values of a numeric option outside its range (and a fraction for an integer option). */
+function outOfRange(spec) {
+  const bad = [];
+  if (spec.min !== undefined) bad.push(spec.exclusiveMin ? spec.min : spec.min - 1);
+  if (spec.max !== undefined) bad.push(spec.max + 1);
+  if (spec.type === 'int') bad.push(spec.min + 0.5);
+  return bad;
+}
+
+const esc = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const complete = makeMatrix(['a', 'b'], [new Float32Array([1, 2, 3]), new Float32Array([4, 5, 6])]);
+const holed = makeMatrix(['a', 'b', 'c'], [
+  new Float32Array([1, 2, NaN, 4, 5, 6, 7, 8]),
+  new Float32Array([2, NaN, 4, 5, 1, 7, NaN, 9]),
+  new Float32Array([3, 1, 5, NaN, 7, 2, 9, 1]),
+]);
+
+test('schemas: every default is the documented one, and parsing nothing gives the defaults', () => {
+  assert.deepEqual(Object.keys(DOCUMENTED_DEFAULTS), ALL);
+  for (const m of listMethods()) {
+    assert.deepEqual({ ...m.defaults }, DOCUMENTED_DEFAULTS[m.name], `${m.name}: defaults`);
+    assert.deepEqual(Object.keys(m.defaults), Object.keys(m.options), `${m.name}: defaults in schema order`);
+    for (const [key, spec] of Object.entries(m.options)) {
+      assert.equal(spec.default, DOCUMENTED_DEFAULTS[m.name][key], `${m.name}.${key}: schema default`);
+      assert.ok(spec.description.length > 5, `${m.name}.${key}: described`);
+      assert.doesNotMatch(spec.description, /\(default /, `${m.name}.${key}: the default is printed from the schema, not the text`);
+      if (spec.type === 'choice') assert.ok(spec.choices.includes(spec.default), `${m.name}.${key}: default is a choice`);
+    }
+    assert.deepEqual(parseParams(m, []), { ...m.defaults }, `${m.name}: parseParams([])`);
+    assert.deepEqual(parseOptions(m, {}), { ...m.defaults }, `${m.name}: parseOptions({})`);
+  }
+});
+
+test('schemas: impute() takes the schema default for an option left out (same output as passing it)', async () => {
+  const ctx = { seed: 3, threads: 1 };
+  // The tabular methods on a table with holes; every option left out in turn.
+  for (const name of ['mean', 'median', 'knn', 'iterative_simple', 'iterative_function', 'iterative_linear', 'xgboost']) {
+    const m = getImputer(name);
+    const want = await m.impute(holed, 2, m.defaults, ctx);
+    for (const key of Object.keys(m.options)) {
+      const { [key]: _, ...rest } = m.defaults;
+      const got = await m.impute(holed, 2, rest, ctx);
+      for (let j = 0; j < want.columns.length; j++) assert.deepEqual(got.columns[j], want.columns[j], `${name} without ${key}`);
+    }
+    const none = await m.impute(holed, 2, {}, ctx);
+    for (let j = 0; j < want.columns.length; j++) assert.deepEqual(none.columns[j], want.columns[j], `${name} with no options`);
+  }
+  // The neural methods: options are checked (defaults filled in) before the nothing-to-impute path.
+  for (const name of ['lstm', 'rnn', 'gan']) {
+    const got = await getImputer(name).impute(complete, 0, {}, ctx);
+    assert.deepEqual(got.columns, complete.columns, name);
+  }
+});
+
+test('schemas: an out-of-range value of every numeric option is rejected, naming the method, the option and the range', async () => {
+  const ctx = { seed: 0, threads: 1 };
+  let checked = 0;
+  for (const m of listMethods()) {
+    for (const [key, spec] of Object.entries(m.options)) {
+      const bad = spec.type === 'choice' ? ['no-such-choice'] : spec.type === 'int' || spec.type === 'number' ? outOfRange(spec) : [];
+      if ((spec.type === 'int' || spec.type === 'number') && bad.length === 0) assert.fail(`${m.name}.${key}: a numeric option has a range`);
+      for (const value of bad) {
+        const allowed = allowedValues(spec);
+        // --param key=value
+        assert.throws(() => parseParams(m, [`${key}=${value}`]), (err) => {
+          assert.ok(err instanceof OptionError, `${m.name}.${key}=${value}: ${err}`);
+          assert.equal(err.message, `method '${m.name}': parameter ${key} expects ${allowed}, got '${value}'`);
+          assert.equal(err.method, m.name);
+          assert.equal(err.key, key);
+          return true;
+        });
+        // a config object (typed value)
+        assert.throws(() => parseOptions(m, { [key]: value }), { message: `method '${m.name}': parameter ${key} expects ${allowed}, got '${value}'` });
+        // a run configuration
+        assert.throws(
+          () => validateConfig({ bands: [{ width: 1, methods: [m.name] }], params: { [m.name]: { [key]: value } } }, 'test'),
+          new RegExp(esc(`params.${m.name}: method '${m.name}': parameter ${key} expects ${allowed}, got '${value}'`)),
+        );
+        // impute() itself, before touching the data
+        await assert.rejects(m.impute(complete, 0, { ...m.defaults, [key]: value }, ctx), {
+          name: 'RangeError',
+          message: `${m.name}: option ${key} must be ${allowed} (got ${value})`,
+        });
+        checked++;
+      }
+    }
+  }
+  assert.ok(checked > 60, `${checked} bad values checked`);
+  // the edges of each range are accepted
+  for (const m of listMethods())
+    for (const [key, spec] of Object.entries(m.options)) {
+      if (spec.type !== 'int' && spec.type !== 'number') continue;
+      const edges = [spec.exclusiveMin ? undefined : spec.min, spec.max].filter((v) => v !== undefined);
+      for (const v of edges) assert.equal(parseParams(m, [`${key}=${v}`])[key], v, `${m.name}.${key}=${v}`);
+    }
+  // a value of the wrong type in a config object
+  assert.throws(() => parseOptions(knn, { n_neighbors: true }), /method 'knn': parameter n_neighbors expects an integer in \[1, 1000000000\], got 'true'/);
+  assert.throws(() => parseOptions(knn, { k: 3 }), /method 'knn': unknown parameter 'k' \(valid keys: n_neighbors, weights, empty_columns\)/);
+  assert.deepEqual(parseOptions(knn, { n_neighbors: '7', weights: 'distance' }), { n_neighbors: 7, weights: 'distance', empty_columns: 'error' });
+});
+
+test('schemas: one context check for every method: seed an integer in [0, 2^32), threads an integer >= 0', async () => {
+  for (const m of listMethods()) {
+    for (const ctx of [{ seed: -1, threads: 1 }, { seed: 2 ** 32, threads: 1 }, { seed: 0.5, threads: 1 }])
+      await assert.rejects(m.impute(complete, 0, m.defaults, ctx), {
+        name: 'RangeError',
+        message: `${m.name}: seed must be a non-negative integer < 2^32 (got ${ctx.seed})`,
+      });
+    for (const threads of [-1, 1.5])
+      await assert.rejects(m.impute(complete, 0, m.defaults, { seed: 0, threads }), {
+        name: 'RangeError',
+        message: `${m.name}: threads must be an integer >= 0, 0 = all cores (got ${threads})`,
+      });
+    const out = await m.impute(complete, 0, m.defaults, { seed: 2 ** 32 - 1, threads: 0 });
+    assert.deepEqual(out.columns, complete.columns, `${m.name}: largest seed, all cores`);
+  }
+  const input = writeInput('ctx.csv');
+  const args = { method: 'mean', input, output: join(dir, 'ctx-out.csv'), threads: 1 };
+  await assert.rejects(runImpute({ ...args, seed: -1 }), /^RangeError: --seed must be a non-negative integer < 2\^32 \(got -1\)$/);
+  await assert.rejects(runImpute({ ...args, seed: 2 ** 32 }), /--seed must be a non-negative integer < 2\^32/);
+});
+
+test('`impute --help` lists every option of every method under its method, with its type or range and default', () => {
+  const help = methodsHelp();
+  const sections = new Map();
+  let current;
+  for (const line of help.split('\n')) {
+    const head = /^  ([a-z_]+): /.exec(line);
+    if (head) sections.set((current = head[1]), []);
+    else if (current && line.startsWith('    ')) sections.get(current).push(line);
+  }
+  assert.deepEqual([...sections.keys()], ALL);
+  for (const m of listMethods()) {
+    const lines = sections.get(m.name);
+    const optionLines = lines.filter((l) => /^    [a-z_]+=</.test(l));
+    assert.equal(optionLines.length, Object.keys(m.options).length, `${m.name}: one line per option`);
+    for (const [key, spec] of Object.entries(m.options)) {
+      const at = lines.indexOf(`    ${key}=<${valueLabel(spec)}>  [default: ${String(spec.default)}]`);
+      assert.ok(at >= 0, `help lists ${m.name}.${key} with its default`);
+      assert.ok(lines[at + 1].startsWith('        ') && spec.description.startsWith(lines[at + 1].trim()), `${m.name}.${key}: described`);
+    }
+  }
+  assert.match(help, /    n_neighbors=<int in \[1, 1000000000\]>  \[default: 5\]/);
+  assert.match(help, /    mask_rate=<number in \(0, 0\.95\]>  \[default: 0\.2\]/);
+  assert.match(help, /    tol=<number >= 0>  \[default: 0\.001\]/);
+  assert.match(help, /    weights=<uniform\|distance>  \[default: uniform\]/);
 });

@@ -307,10 +307,10 @@ describe('CSV writing', () => {
     const out = tmpFile('gc.csv');
     const script = `
       const { readMatrix } = await import(${JSON.stringify(new URL('../dist/tables/io.js', import.meta.url).href)});
-      const { tablesAddon } = await import(${JSON.stringify(new URL('../dist/tables/native.js', import.meta.url).href)});
+      const { coreAddon } = await import(${JSON.stringify(new URL('../dist/bindings/core.js', import.meta.url).href)});
       const n = 300000;
       // straight to the addon, so that nothing on the JS side holds the arrays
-      const p = tablesAddon().writeCsv(${JSON.stringify(out)}, ['a', 'b'], [Float32Array.from({ length: n }, (_, i) => i), Float32Array.from({ length: n }, (_, i) => -i)], n);
+      const p = coreAddon().writeCsv(${JSON.stringify(out)}, ['a', 'b'], [Float32Array.from({ length: n }, (_, i) => i), Float32Array.from({ length: n }, (_, i) => -i)], n);
       let spins = 0;
       let done = false;
       p.finally(() => { done = true; });

@@ -1,6 +1,8 @@
 // Numeric CSV reader and writer; semantics documented in csv.h.
 #include "csv.h"
 
+#include "kernels/parallel.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,7 +20,6 @@
 #include <random>
 #include <string_view>
 #include <system_error>
-#include <thread>
 #include <unordered_map>
 
 namespace hierimpute::csv {
@@ -557,10 +558,8 @@ bool ParseRowsParallel(const char* body, const char* end, unsigned n_threads, co
       pieces[i].other = std::current_exception();
     }
   };
-  std::vector<std::thread> pool;
-  for (size_t i = 1; i < n_pieces; ++i) pool.emplace_back(work, i);
-  work(0);
-  for (auto& th : pool) th.join();
+  // One worker per piece; `work` catches everything, so no piece is skipped by a failing one.
+  ParallelFor(n_pieces, static_cast<int>(n_pieces), [&](size_t i, int) { work(i); });
   size_t total = 0;
   for (auto& p : pieces) {
     if (p.other) std::rethrow_exception(p.other);
@@ -583,12 +582,6 @@ bool ParseRowsParallel(const char* body, const char* end, unsigned n_threads, co
 
 }  // namespace
 
-unsigned ResolveThreads(int threads) {
-  if (threads > 0) return static_cast<unsigned>(threads);
-  const unsigned hw = std::thread::hardware_concurrency();
-  return hw ? hw : 1;
-}
-
 Table ParseCsv(const char* data, size_t size, const std::string& file, int threads, bool finite) {
   Scanner scanner(data, size, file);
   std::vector<FieldView> fields;
@@ -602,8 +595,8 @@ Table ParseCsv(const char* data, size_t size, const std::string& file, int threa
   t.names = ParseHeader(fields, line, file);
   const char* body = scanner.pos();
   const size_t body_len = static_cast<size_t>(scanner.end() - body);
-  unsigned n_threads = ResolveThreads(threads);
-  n_threads = static_cast<unsigned>(std::min<size_t>(n_threads, body_len / kMinChunkBytes));
+  // At most one piece per kMinChunkBytes of body (1 when the body is shorter).
+  const unsigned n_threads = static_cast<unsigned>(ResolveThreads(threads, body_len / kMinChunkBytes));
   if (n_threads > 1 && !std::memchr(body, '"', body_len) &&
       ParseRowsParallel(body, scanner.end(), n_threads, t.names, file, finite, t)) {
     return t;
@@ -740,7 +733,7 @@ void WriteCsvFile(const std::string& path, const std::vector<std::string>& names
       AppendHeaderName(buf, names[c]);
     }
     buf += '\n';
-    const unsigned n_threads = ResolveThreads(threads);
+    const unsigned n_threads = static_cast<unsigned>(ResolveThreads(threads, n_rows));
     if (n_threads <= 1 || n_rows < 2 * kRowsPerBlock) {
       for (size_t r = 0; r < n_rows; r += kRowsPerBlock) {
         FormatRows(buf, columns, r, std::min(n_rows, r + kRowsPerBlock));
@@ -761,10 +754,7 @@ void WriteCsvFile(const std::string& path, const std::vector<std::string>& names
           blocks[i].clear();
           FormatRows(blocks[i], columns, b, e);
         };
-        std::vector<std::thread> pool;
-        for (unsigned i = 1; i < n_threads; ++i) pool.emplace_back(work, i);
-        work(0);
-        for (auto& th : pool) th.join();
+        ParallelFor(n_threads, static_cast<int>(n_threads), [&](size_t i, int) { work(static_cast<unsigned>(i)); });
         for (auto& block : blocks) w.Write(block);
       }
     }

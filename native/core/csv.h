@@ -87,8 +87,7 @@ struct Table {
 // holds no '"' at all (so every '\n' ends a record) and is at least 1 MiB per piece; a piece
 // that fails makes the whole body be parsed again sequentially, so an error is always the first
 // one in the file with its exact line. Writing formats blocks of 8192 rows in parallel and writes
-// them in row order.
-unsigned ResolveThreads(int threads);
+// them in row order. Both run on ParallelFor (kernels/parallel.h), like the kernels.
 
 // Parses CSV text; `file` is only used in error messages. `finite`: see "Reading" above.
 Table ParseCsv(const char* data, size_t size, const std::string& file, int threads = 1, bool finite = false);

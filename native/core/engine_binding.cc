@@ -1,11 +1,13 @@
 // Row and band helpers of the hierarchical engine: the per-cell loops it needs, done natively
 // over the Float32 column buffers (short synchronous calls; the heavy work is in the kernels).
+// Arguments are checked by args.h (exact typed-array types, lengths, index ranges).
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <string>
 #include <vector>
 
-#include "columns.h"
+#include "args.h"
 #include "modules.h"
 
 namespace hierimpute {
@@ -13,13 +15,12 @@ namespace {
 
 // rowMissingCounts(columns) -> Int32Array: missing (NaN) cells per row.
 Napi::Value RowMissingCounts(const Napi::CallbackInfo& info) {
-  size_t n = 0;
-  auto cols = FloatColumns(info[0], &n, "rowMissingCounts");
+  const args::FloatColumns cols = args::Columns(info[0], "rowMissingCounts", "columns");
+  const size_t n = cols.nRows;
   auto out = Napi::Int32Array::New(info.Env(), n);
   int32_t* o = out.Data();
   for (size_t i = 0; i < n; i++) o[i] = 0;
-  for (auto& c : cols) {
-    const float* d = c.Data();
+  for (const float* d : cols.data) {
     for (size_t i = 0; i < n; i++) o[i] += std::isnan(d[i]) ? 1 : 0;
   }
   return out;
@@ -28,17 +29,18 @@ Napi::Value RowMissingCounts(const Napi::CallbackInfo& info) {
 // takeRows(columns, Int32Array indices) -> Float32Array[]: the rows at `indices`, in that order.
 Napi::Value TakeRows(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  size_t n = 0;
-  auto cols = FloatColumns(info[0], &n, "takeRows");
-  Napi::Int32Array idx = info[1].As<Napi::Int32Array>();
+  const args::FloatColumns cols = args::Columns(info[0], "takeRows", "columns");
+  const size_t n = cols.nRows;
+  Napi::Int32Array idx = args::TypedArray<int32_t>(info[1], "takeRows", "rows");
   size_t m = idx.ElementLength();
   const int32_t* ix = idx.Data();
   for (size_t i = 0; i < m; i++)
-    if (ix[i] < 0 || static_cast<size_t>(ix[i]) >= n) throw Napi::RangeError::New(env, "takeRows: row index out of range");
+    if (ix[i] < 0 || static_cast<size_t>(ix[i]) >= n)
+      args::ThrowRange(env, "takeRows", "rows[" + std::to_string(i) + "] = " + std::to_string(ix[i]) + " is outside [0, " + std::to_string(n) + ")");
   Napi::Array out = Napi::Array::New(env, cols.size());
   for (size_t j = 0; j < cols.size(); j++) {
     auto o = Napi::Float32Array::New(env, m);
-    const float* d = cols[j].Data();
+    const float* d = cols.data[j];
     float* od = o.Data();
     for (size_t i = 0; i < m; i++) od[i] = d[ix[i]];
     out.Set(static_cast<uint32_t>(j), o);
@@ -49,18 +51,22 @@ Napi::Value TakeRows(const Napi::CallbackInfo& info) {
 // scatterRows(target columns, Int32Array indices, source columns): target[idx[i]] = source[i].
 Napi::Value ScatterRows(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  size_t n = 0, m = 0;
-  auto dst = FloatColumns(info[0], &n, "scatterRows");
-  Napi::Int32Array idx = info[1].As<Napi::Int32Array>();
-  auto src = FloatColumns(info[2], &m, "scatterRows");
-  if (dst.size() != src.size() || idx.ElementLength() != m)
-    throw Napi::RangeError::New(env, "scatterRows: shapes differ");
+  const char* fn = "scatterRows";
+  const args::FloatColumns dst = args::Columns(info[0], fn, "target");
+  Napi::Int32Array idx = args::TypedArray<int32_t>(info[1], fn, "rows");
+  const args::FloatColumns src = args::Columns(info[2], fn, "source");
+  const size_t n = dst.nRows, m = src.nRows;
+  if (dst.size() != src.size())
+    args::ThrowRange(env, fn, "target has " + std::to_string(dst.size()) + " columns, source " + std::to_string(src.size()));
+  if (idx.ElementLength() != m)
+    args::ThrowRange(env, fn, "rows has " + std::to_string(idx.ElementLength()) + " entries, source " + std::to_string(m) + " rows");
   const int32_t* ix = idx.Data();
   for (size_t i = 0; i < m; i++)
-    if (ix[i] < 0 || static_cast<size_t>(ix[i]) >= n) throw Napi::RangeError::New(env, "scatterRows: row index out of range");
+    if (ix[i] < 0 || static_cast<size_t>(ix[i]) >= n)
+      args::ThrowRange(env, fn, "rows[" + std::to_string(i) + "] = " + std::to_string(ix[i]) + " is outside [0, " + std::to_string(n) + ")");
   for (size_t j = 0; j < dst.size(); j++) {
-    float* d = dst[j].Data();
-    const float* s = src[j].Data();
+    float* d = dst.data[j];
+    const float* s = src.data[j];
     for (size_t i = 0; i < m; i++) d[ix[i]] = s[i];
   }
   return env.Undefined();
@@ -70,13 +76,13 @@ Napi::Value ScatterRows(const Napi::CallbackInfo& info) {
 // (min/max/mean are NaN for a column with no observed cell).
 Napi::Value ColumnStats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  size_t n = 0;
-  auto cols = FloatColumns(info[0], &n, "columnStats");
+  const args::FloatColumns cols = args::Columns(info[0], "columnStats", "columns");
+  const size_t n = cols.nRows;
   size_t k = cols.size();
   auto mn = Napi::Float64Array::New(env, k), mx = Napi::Float64Array::New(env, k), me = Napi::Float64Array::New(env, k);
   auto ob = Napi::Int32Array::New(env, k);
   for (size_t j = 0; j < k; j++) {
-    const float* d = cols[j].Data();
+    const float* d = cols.data[j];
     double lo = std::numeric_limits<double>::infinity(), hi = -lo, sum = 0;
     int32_t cnt = 0;
     for (size_t i = 0; i < n; i++) {
@@ -106,16 +112,19 @@ Napi::Value ColumnStats(const Napi::CallbackInfo& info) {
 // imputed cells are clipped to [min, max] (bounds that are NaN are ignored).
 Napi::Value FinishBand(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  size_t n = 0, m = 0;
-  auto imp = FloatColumns(info[0], &n, "finishBand");
-  auto org = FloatColumns(info[1], &m, "finishBand");
-  Napi::Float64Array lo = info[2].As<Napi::Float64Array>(), hi = info[3].As<Napi::Float64Array>();
-  if (imp.size() != org.size() || n != m || lo.ElementLength() != imp.size() || hi.ElementLength() != imp.size())
-    throw Napi::RangeError::New(env, "finishBand: shapes differ");
+  const char* fn = "finishBand";
+  const args::FloatColumns imp = args::Columns(info[0], fn, "imputed");
+  const args::FloatColumns org = args::Columns(info[1], fn, "original");
+  const size_t n = imp.nRows;
+  if (imp.size() != org.size() || n != org.nRows)
+    args::ThrowRange(env, fn, "imputed is " + std::to_string(n) + " x " + std::to_string(imp.size()) + ", original " +
+                                  std::to_string(org.nRows) + " x " + std::to_string(org.size()));
+  Napi::Float64Array lo = args::TypedArray<double>(info[2], fn, "min", imp.size());
+  Napi::Float64Array hi = args::TypedArray<double>(info[3], fn, "max", imp.size());
   int64_t left = 0;
   for (size_t j = 0; j < imp.size(); j++) {
-    float* d = imp[j].Data();
-    const float* o = org[j].Data();
+    float* d = imp.data[j];
+    const float* o = org.data[j];
     double l = lo[j], h = hi[j];
     for (size_t i = 0; i < n; i++) {
       if (!std::isnan(o[i])) {
@@ -138,15 +147,13 @@ Napi::Value FinishBand(const Napi::CallbackInfo& info) {
 // fillColumns(columns, Uint8Array which, Float64Array values): NaN cells of each column j with
 // which[j] != 0 become values[j] (in place).
 Napi::Value FillColumns(const Napi::CallbackInfo& info) {
-  size_t n = 0;
-  auto cols = FloatColumns(info[0], &n, "fillColumns");
-  Napi::Uint8Array which = info[1].As<Napi::Uint8Array>();
-  Napi::Float64Array values = info[2].As<Napi::Float64Array>();
-  if (which.ElementLength() != cols.size() || values.ElementLength() != cols.size())
-    throw Napi::RangeError::New(info.Env(), "fillColumns: `which` and `values` need one entry per column");
+  const args::FloatColumns cols = args::Columns(info[0], "fillColumns", "columns");
+  const size_t n = cols.nRows;
+  Napi::Uint8Array which = args::TypedArray<uint8_t>(info[1], "fillColumns", "which", cols.size());
+  Napi::Float64Array values = args::TypedArray<double>(info[2], "fillColumns", "values", cols.size());
   for (size_t j = 0; j < cols.size(); j++) {
     if (!which[j]) continue;
-    float* d = cols[j].Data();
+    float* d = cols.data[j];
     float v = static_cast<float>(values[j]);
     for (size_t i = 0; i < n; i++)
       if (std::isnan(d[i])) d[i] = v;
@@ -157,11 +164,11 @@ Napi::Value FillColumns(const Napi::CallbackInfo& info) {
 // firstInfinite(columns) -> null | [row, column]: the first (row-major) ±Infinity cell.
 Napi::Value FirstInfinite(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  size_t n = 0;
-  auto cols = FloatColumns(info[0], &n, "firstInfinite");
+  const args::FloatColumns cols = args::Columns(info[0], "firstInfinite", "columns");
+  const size_t n = cols.nRows;
   size_t bestRow = n, bestCol = 0;
   for (size_t j = 0; j < cols.size(); j++) {
-    const float* d = cols[j].Data();
+    const float* d = cols.data[j];
     for (size_t i = 0; i < bestRow; i++)
       if (std::isinf(d[i])) {
         bestRow = i;
@@ -179,13 +186,13 @@ Napi::Value FirstInfinite(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitEngine(Napi::Env env, Napi::Object exports) {
-  exports.Set("rowMissingCounts", Napi::Function::New(env, RowMissingCounts));
-  exports.Set("takeRows", Napi::Function::New(env, TakeRows));
-  exports.Set("scatterRows", Napi::Function::New(env, ScatterRows));
-  exports.Set("columnStats", Napi::Function::New(env, ColumnStats));
-  exports.Set("finishBand", Napi::Function::New(env, FinishBand));
-  exports.Set("fillColumns", Napi::Function::New(env, FillColumns));
-  exports.Set("firstInfinite", Napi::Function::New(env, FirstInfinite));
+  exports.Set("rowMissingCounts", Napi::Function::New(env, RowMissingCounts, "rowMissingCounts"));
+  exports.Set("takeRows", Napi::Function::New(env, TakeRows, "takeRows"));
+  exports.Set("scatterRows", Napi::Function::New(env, ScatterRows, "scatterRows"));
+  exports.Set("columnStats", Napi::Function::New(env, ColumnStats, "columnStats"));
+  exports.Set("finishBand", Napi::Function::New(env, FinishBand, "finishBand"));
+  exports.Set("fillColumns", Napi::Function::New(env, FillColumns, "fillColumns"));
+  exports.Set("firstInfinite", Napi::Function::New(env, FirstInfinite, "firstInfinite"));
 }
 
 }  // namespace hierimpute

@@ -1,13 +1,16 @@
 // N-API surface of lockfile.{h,cc}: short synchronous calls (like better-sqlite3); the heartbeat
-// is a native thread owned by the claim. Shapes are declared in src/locks/native.ts.
+// is a native thread owned by the claim. Shapes are declared in src/bindings/core.ts; arguments
+// are checked by args.h.
 //   lockTryClaim(path, leaseMs, heartbeatMs, jobId, rank) -> NativeLock | null   (rank -1 = none)
 //   lockReadOwner(path) -> OwnerRecord | null
 //   lockIsStale(path, leaseMs) -> boolean
 //   NativeLock: owner(), stillOwned(), release() -> boolean, heartbeatLost(), beats()
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <vector>
 
+#include "args.h"
 #include "lockfile.h"
 #include "modules.h"
 
@@ -52,17 +55,7 @@ Napi::Object OwnerToJs(Napi::Env env, const OwnerRecord& r) {
   return o;
 }
 
-std::string PathArg(const Napi::CallbackInfo& info, size_t i) {
-  if (info.Length() <= i || !info[i].IsString())
-    throw Napi::TypeError::New(info.Env(), "hierimpute lock: the lock path must be a string");
-  return info[i].As<Napi::String>().Utf8Value();
-}
-
-int64_t IntArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  if (info.Length() <= i || !info[i].IsNumber())
-    throw Napi::TypeError::New(info.Env(), std::string("hierimpute lock: option ") + name + " must be a number");
-  return info[i].As<Napi::Number>().Int64Value();
-}
+constexpr int64_t kMaxMs = static_cast<int64_t>(1) << 53;
 
 class NativeLock : public Napi::ObjectWrap<NativeLock> {
  public:
@@ -117,13 +110,12 @@ Napi::Value LockTryClaim(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto* data = static_cast<LocksEnv*>(info.Data());
   locks::ClaimOptions opts;
-  std::string path = PathArg(info, 0);
-  opts.leaseMs = IntArg(info, 1, "leaseMs");
-  opts.heartbeatMs = IntArg(info, 2, "heartbeatMs");
-  if (info.Length() <= 3 || !info[3].IsString())
-    throw Napi::TypeError::New(env, "hierimpute lock: option jobId must be a string");
-  opts.jobId = info[3].As<Napi::String>().Utf8Value();
-  opts.rank = IntArg(info, 4, "rank");
+  const char* fn = "lockTryClaim";
+  std::string path = args::String(info[0], fn, "path");
+  opts.leaseMs = args::Integer(info[1], fn, "leaseMs", 0, kMaxMs);
+  opts.heartbeatMs = args::Integer(info[2], fn, "heartbeatMs", 0, kMaxMs);
+  opts.jobId = args::String(info[3], fn, "jobId");
+  opts.rank = args::Integer(info[4], fn, "rank", -1, INT32_MAX);
   std::shared_ptr<Claim> claim;
   try {
     claim = locks::TryClaim(path, opts);
@@ -137,7 +129,7 @@ Napi::Value LockTryClaim(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value LockReadOwner(const Napi::CallbackInfo& info) {
-  std::string path = PathArg(info, 0);
+  std::string path = args::String(info[0], "lockReadOwner", "path");
   OwnerRecord rec;
   struct stat st{};
   try {
@@ -149,8 +141,8 @@ Napi::Value LockReadOwner(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value LockIsStale(const Napi::CallbackInfo& info) {
-  std::string path = PathArg(info, 0);
-  int64_t leaseMs = IntArg(info, 1, "leaseMs");
+  std::string path = args::String(info[0], "lockIsStale", "path");
+  const int64_t leaseMs = args::Integer(info[1], "lockIsStale", "leaseMs", 0, kMaxMs);
   try {
     return Napi::Boolean::New(info.Env(), locks::IsStale(path, leaseMs));
   } catch (const LockError& e) {

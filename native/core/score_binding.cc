@@ -13,13 +13,14 @@
 //     squared error (double) of each hidden cell, summed per (band of its row, column).
 //   observedStd(columns) -> Float64Array: population standard deviation (ddof 0, two passes in
 //     double) of each column's observed (non-NaN) cells; NaN for a column with none.
+// Arguments are checked by args.h (exact typed-array types, lengths, integer ranges).
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <string>
 #include <vector>
 
-#include "columns.h"
+#include "args.h"
 #include "modules.h"
 
 namespace hierimpute {
@@ -56,30 +57,19 @@ uint64_t ColumnStreamSeed(uint64_t seed, uint64_t column) {
   return g.next();
 }
 
-template <typename T>
-T Typed(const Napi::Value& v, napi_typedarray_type type, const char* what) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type)
-    throw Napi::TypeError::New(v.Env(), std::string("scoreCells: ") + what + " has the wrong type");
-  return v.As<T>();
-}
-
-uint32_t U32(const Napi::Value& v, const char* what) {
-  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a number");
-  double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= 0 && d <= 4294967295.0) || std::floor(d) != d)
-    throw Napi::RangeError::New(v.Env(), std::string(what) + " must be an integer in [0, 2^32)");
-  return static_cast<uint32_t>(d);
+uint32_t U32(const Napi::Value& v, const char* fn, const char* what) {
+  return static_cast<uint32_t>(args::Integer(v, fn, what, 0, 4294967295LL));
 }
 
 Napi::Value HoldoutMask(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  size_t n = 0;
-  auto cols = FloatColumns(info[0], &n, "holdoutMask");
-  if (!info[1].IsNumber()) throw Napi::TypeError::New(env, "holdoutMask: share must be a number");
-  double share = info[1].As<Napi::Number>().DoubleValue();
-  if (!(share >= 0 && share < 1)) throw Napi::RangeError::New(env, "holdoutMask: share must be in [0, 1)");
-  uint64_t seed = (static_cast<uint64_t>(U32(info[2], "holdoutMask: seedHi")) << 32) | U32(info[3], "holdoutMask: seedLo");
-  uint32_t minKeep = U32(info[4], "holdoutMask: minKeep");
+  const char* fn = "holdoutMask";
+  const args::FloatColumns cols = args::Columns(info[0], fn, "columns");
+  const size_t n = cols.nRows;
+  const double share = args::Number(info[1], fn, "share");
+  if (!(share >= 0 && share < 1)) args::ThrowRange(env, fn, "share must be in [0, 1), got " + info[1].ToString().Utf8Value());
+  const uint64_t seed = (static_cast<uint64_t>(U32(info[2], fn, "seedHi")) << 32) | U32(info[3], fn, "seedLo");
+  const uint32_t minKeep = U32(info[4], fn, "minKeep");
   const size_t k = cols.size();
   if (n > static_cast<size_t>(std::numeric_limits<int32_t>::max()))
     throw Napi::RangeError::New(env, "holdoutMask: more than 2^31-1 rows");
@@ -88,7 +78,7 @@ Napi::Value HoldoutMask(const Napi::CallbackInfo& info) {
   std::vector<int32_t> obs;
   size_t total = 0;
   for (size_t j = 0; j < k; j++) {
-    const float* d = cols[j].Data();
+    const float* d = cols.data[j];
     obs.clear();
     for (size_t i = 0; i < n; i++)
       if (!std::isnan(d[i])) obs.push_back(static_cast<int32_t>(i));
@@ -108,7 +98,7 @@ Napi::Value HoldoutMask(const Napi::CallbackInfo& info) {
   Napi::Array masked = Napi::Array::New(env, k);
   for (size_t j = 0; j < k; j++) {
     auto o = Napi::Float32Array::New(env, n);
-    const float* d = cols[j].Data();
+    const float* d = cols.data[j];
     float* od = o.Data();
     const uint8_t* hj = hide.data() + j * n;
     for (size_t i = 0; i < n; i++) od[i] = hj[i] ? std::numeric_limits<float>::quiet_NaN() : d[i];
@@ -123,7 +113,7 @@ Napi::Value HoldoutMask(const Napi::CallbackInfo& info) {
       if (hide[j * n + i]) {
         rows[at] = static_cast<int32_t>(i);
         cidx[at] = static_cast<int32_t>(j);
-        vals[at] = cols[j].Data()[i];
+        vals[at] = cols.data[j][i];
         at++;
       }
   Napi::Object out = Napi::Object::New(env);
@@ -136,18 +126,16 @@ Napi::Value HoldoutMask(const Napi::CallbackInfo& info) {
 
 Napi::Value ScoreCells(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  size_t n = 0;
-  auto cols = FloatColumns(info[0], &n, "scoreCells");
+  const char* fn = "scoreCells";
+  const args::FloatColumns cols = args::Columns(info[0], fn, "imputed");
+  const size_t n = cols.nRows;
   const size_t k = cols.size();
-  auto rows = Typed<Napi::Int32Array>(info[1], napi_int32_array, "rows (Int32Array)");
-  auto cidx = Typed<Napi::Int32Array>(info[2], napi_int32_array, "cols (Int32Array)");
-  auto vals = Typed<Napi::Float32Array>(info[3], napi_float32_array, "values (Float32Array)");
-  auto band = Typed<Napi::Int32Array>(info[4], napi_int32_array, "rowBand (Int32Array)");
-  const uint32_t nBands = U32(info[5], "scoreCells: nBands");
+  auto rows = args::TypedArray<int32_t>(info[1], fn, "rows");
   const size_t m = rows.ElementLength();
-  if (cidx.ElementLength() != m || vals.ElementLength() != m)
-    throw Napi::RangeError::New(env, "scoreCells: rows, cols and values differ in length");
-  if (band.ElementLength() != n) throw Napi::RangeError::New(env, "scoreCells: rowBand must have one entry per row");
+  auto cidx = args::TypedArray<int32_t>(info[2], fn, "cols", m);
+  auto vals = args::TypedArray<float>(info[3], fn, "values", m);
+  auto band = args::TypedArray<int32_t>(info[4], fn, "rowBand", n);
+  const uint32_t nBands = U32(info[5], fn, "nBands");
   auto sse = Napi::Float64Array::New(env, static_cast<size_t>(nBands) * k);
   auto cnt = Napi::Int32Array::New(env, static_cast<size_t>(nBands) * k);
   for (size_t t = 0; t < static_cast<size_t>(nBands) * k; t++) {
@@ -158,13 +146,13 @@ Napi::Value ScoreCells(const Napi::CallbackInfo& info) {
     const int32_t i = rows[t];
     const int32_t j = cidx[t];
     if (i < 0 || static_cast<size_t>(i) >= n || j < 0 || static_cast<size_t>(j) >= k)
-      throw Napi::RangeError::New(env, "hidden cell " + std::to_string(t) + " (row " + std::to_string(i) + ", col " + std::to_string(j) +
+      throw Napi::RangeError::New(env, "scoreCells: hidden cell " + std::to_string(t) + " (row " + std::to_string(i) + ", col " + std::to_string(j) +
                                            ") is outside the " + std::to_string(n) + "x" + std::to_string(k) + " table");
     const int32_t b = band[static_cast<size_t>(i)];
-    if (b < 0 || static_cast<uint32_t>(b) >= nBands) throw Napi::RangeError::New(env, "row " + std::to_string(i) + ": band out of range");
-    const float got = cols[static_cast<size_t>(j)].Data()[i];
+    if (b < 0 || static_cast<uint32_t>(b) >= nBands) throw Napi::RangeError::New(env, "scoreCells: rowBand[" + std::to_string(i) + "] = " + std::to_string(b) + " is outside [0, nBands)");
+    const float got = cols.data[static_cast<size_t>(j)][i];
     if (std::isnan(got))
-      throw Napi::Error::New(env, "imputed table has a missing cell at row " + std::to_string(i) + ", col " + std::to_string(j));
+      throw Napi::Error::New(env, "scoreCells: imputed table has a missing cell at row " + std::to_string(i) + ", col " + std::to_string(j));
     const double e = static_cast<double>(got) - static_cast<double>(vals[t]);
     const size_t at = static_cast<size_t>(b) * k + static_cast<size_t>(j);
     sse[at] += e * e;
@@ -177,11 +165,11 @@ Napi::Value ScoreCells(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value ObservedStd(const Napi::CallbackInfo& info) {
-  size_t n = 0;
-  auto cols = FloatColumns(info[0], &n, "observedStd");
+  const args::FloatColumns cols = args::Columns(info[0], "observedStd", "columns");
+  const size_t n = cols.nRows;
   auto out = Napi::Float64Array::New(info.Env(), cols.size());
   for (size_t j = 0; j < cols.size(); j++) {
-    const float* d = cols[j].Data();
+    const float* d = cols.data[j];
     double sum = 0;
     size_t c = 0;
     for (size_t i = 0; i < n; i++)
@@ -208,9 +196,9 @@ Napi::Value ObservedStd(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitScore(Napi::Env env, Napi::Object exports) {
-  exports.Set("holdoutMask", Napi::Function::New(env, HoldoutMask));
-  exports.Set("scoreCells", Napi::Function::New(env, ScoreCells));
-  exports.Set("observedStd", Napi::Function::New(env, ObservedStd));
+  exports.Set("holdoutMask", Napi::Function::New(env, HoldoutMask, "holdoutMask"));
+  exports.Set("scoreCells", Napi::Function::New(env, ScoreCells, "scoreCells"));
+  exports.Set("observedStd", Napi::Function::New(env, ObservedStd, "observedStd"));
 }
 
 }  // namespace hierimpute

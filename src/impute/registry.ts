@@ -1,5 +1,5 @@
-// The one registry of imputation methods: a method is a name, an options type with documented
-// defaults, and `impute(data, targetStart, options, ctx)` (see types.ts).
+// The one registry of imputation methods: a method is a name, an option schema (schema.ts: types,
+// defaults, ranges, help) and `impute(data, targetStart, options, ctx)` (see types.ts).
 // lstm / rnn / gan are the neural methods (TensorFlow.js, loaded only when one runs).
 import type { Imputer } from './types.js';
 import { gan } from './methods/gan.js';
@@ -10,7 +10,7 @@ import { rnn } from './methods/rnn.js';
 import { mean, median } from './methods/simple.js';
 import { xgboost } from './methods/xgboost.js';
 
-/** An imputer of any options type (options are checked by the method itself). */
+/** An imputer of any options type (impute() checks its options against the method's schema). */
 export type AnyImputer = Imputer<object>;
 
 const methods = new Map<string, AnyImputer>();

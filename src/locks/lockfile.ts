@@ -3,7 +3,7 @@
 // so it keeps going while the JS thread is busy in a long computation.
 import { resolve } from 'node:path';
 
-import { locksAddon, type NativeLock, type NativeOwner } from './native.js';
+import { coreAddon, type NativeLock, type NativeOwner } from '../bindings/core.js';
 
 /** Default lease: a claim whose last heartbeat is older than this is stale. */
 export const DEFAULT_LEASE_MS = 120_000;
@@ -134,17 +134,17 @@ class NativeLockHandle implements LockHandle {
 export function tryClaim(path: string, opts: ClaimOptions = {}): LockHandle | null {
   const abs = checkPath(path);
   const o = resolveOptions(opts);
-  const native = locksAddon().lockTryClaim(abs, o.leaseMs, o.heartbeatMs, o.jobId, o.rank);
+  const native = coreAddon().lockTryClaim(abs, o.leaseMs, o.heartbeatMs, o.jobId, o.rank);
   return native ? new NativeLockHandle(abs, native) : null;
 }
 
 /** The owner record of the lock at `path`, or null when there is no lock. */
 export function readOwner(path: string): LockOwnerInfo | null {
-  const raw = locksAddon().lockReadOwner(checkPath(path));
+  const raw = coreAddon().lockReadOwner(checkPath(path));
   return raw ? toOwner(raw) : null;
 }
 
 /** True when a lock exists at `path` and is stale under `leaseMs`; false when there is none. */
 export function isStale(path: string, leaseMs: number = DEFAULT_LEASE_MS): boolean {
-  return locksAddon().lockIsStale(checkPath(path), checkLease(leaseMs));
+  return coreAddon().lockIsStale(checkPath(path), checkLease(leaseMs));
 }

@@ -11,7 +11,7 @@
 //   - writes are atomic; input files are never modified
 import { fromNativeError } from './errors.js';
 import { makeMatrix, type Matrix } from './matrix.js';
-import { tablesAddon } from './native.js';
+import { coreAddon } from '../bindings/core.js';
 
 /** Options of the table readers / writers. */
 export interface TableIoOptions {
@@ -28,7 +28,7 @@ export interface TableIoOptions {
 /** Reads a numeric CSV file into a Matrix (one fresh Float32Array per column). */
 export async function readCsv(path: string, options: TableIoOptions = {}): Promise<Matrix> {
   try {
-    const t = await tablesAddon().readCsv(path, options.threads ?? 1, options.finite ?? false);
+    const t = await coreAddon().readCsv(path, options.threads ?? 1, options.finite ?? false);
     return makeMatrix(t.names, t.columns);
   } catch (err) {
     throw fromNativeError(err, path);
@@ -38,7 +38,7 @@ export async function readCsv(path: string, options: TableIoOptions = {}): Promi
 /** Writes a Matrix as CSV, atomically (the native writer does temp file + fsync + rename itself). */
 export async function writeCsv(m: Matrix, path: string, options: TableIoOptions = {}): Promise<void> {
   try {
-    await tablesAddon().writeCsv(path, m.names, m.columns, m.nRows, options.threads ?? 1);
+    await coreAddon().writeCsv(path, m.names, m.columns, m.nRows, options.threads ?? 1);
   } catch (err) {
     throw fromNativeError(err, path);
   }

@@ -26,6 +26,8 @@
 #include <string>
 #include <vector>
 
+#include "kernels/errors.h"
+
 namespace hierimpute {
 namespace trees {
 
@@ -41,11 +43,6 @@ inline uint64_t StreamKey(uint64_t seed, uint64_t a, uint64_t b = 0, uint64_t c 
   return Mix64(Mix64(Mix64(Mix64(seed) ^ a) ^ b) ^ c);
 }
 
-/** A column with no observed value where one is needed; `column` is its index. */
-struct EmptyColumnError : std::runtime_error {
-  size_t column;
-  EmptyColumnError(const std::string& msg, size_t col) : std::runtime_error(msg), column(col) {}
-};
 
 /** A column-major float32 feature block: cols[f][i], i < n. */
 struct FeatureBlock {

@@ -53,9 +53,9 @@ MiceSetup Prepare(const std::vector<const float*>& cols, size_t nRows, const std
     }
     if (s.observed[j].empty()) {
       if (!emptyZero)
-        throw EmptyColumnError("column '" + names[j] + "' has no observed value in the " + std::to_string(nRows) +
-                                   " fit rows, so its mean (the initial fill) is undefined",
-                               j);
+        throw EmptyColumnError(j, nRows,
+                               "column '" + names[j] + "' has no observed value in the " + std::to_string(nRows) +
+                                   " fit rows, so its mean (the initial fill) is undefined");
       // A constant 0 column, observed from here on.
       s.zero[j] = 1;
       for (size_t i = 0; i < nRows; ++i) s.observed[j].push_back(static_cast<uint32_t>(i));

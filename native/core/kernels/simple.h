@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "kernels/errors.h"
+
 namespace hierimpute {
 
 /** A float32 column-major table view (not owned). */
@@ -35,32 +37,6 @@ struct OutputView {
 };
 
 enum class EmptyColumns { Error, Zero };
-
-/** A column with no observed fit value while a target cell of it is missing. */
-class EmptyColumnError : public std::runtime_error {
- public:
-  EmptyColumnError(std::size_t column, std::size_t fitRows)
-      : std::runtime_error("column " + std::to_string(column) + " has no observed value in the " +
-                           std::to_string(fitRows) + " fit rows"),
-        column(column),
-        fitRows(fitRows) {}
-  const std::size_t column;
-  const std::size_t fitRows;
-};
-
-/** An input cell that is +-Infinity (only finite values and NaN = missing are accepted). */
-class InputValueError : public std::runtime_error {
- public:
-  InputValueError(const char* which, std::size_t column, std::size_t row)
-      : std::runtime_error(std::string(which) + " column " + std::to_string(column) + " row " +
-                           std::to_string(row) + " holds an infinite value"),
-        which(which),
-        column(column),
-        row(row) {}
-  const char* const which;  // "fit" or "target"
-  const std::size_t column;
-  const std::size_t row;
-};
 
 /** Per-column facts about the fit data. */
 struct ColumnSummary {

@@ -98,9 +98,9 @@ std::vector<std::vector<float>> XgbImpute(const std::vector<const float*>& cols,
     for (size_t i = 0; i < nRows && !observed; ++i) observed = !std::isnan(cols[j][i]);
     if (!observed) {
       if (!emptyZero)
-        throw EmptyColumnError("column '" + names[j] + "' has no observed value in the " + std::to_string(nRows) +
-                                   " fit rows, so there is nothing to learn it from",
-                               j);
+        throw EmptyColumnError(j, nRows,
+                               "column '" + names[j] + "' has no observed value in the " + std::to_string(nRows) +
+                                   " fit rows, so there is nothing to learn it from");
       for (float& v : out[j])
         if (std::isnan(v)) v = 0.0f;
       continue;

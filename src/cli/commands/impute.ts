@@ -9,8 +9,10 @@ import type { Argv, CommandModule } from 'yargs';
 
 import { emptyColumnError, readImputable } from '../../engine/dataset.js';
 import { engineAddon } from '../../engine/native.js';
+import { isValidSeed, isValidThreads, SEED_RULE, THREADS_RULE } from '../../impute/context.js';
 import { parseParams } from '../../impute/options.js';
 import { type AnyImputer, getImputer, listMethods } from '../../impute/registry.js';
+import { type OptionSchema, valueLabel } from '../../impute/schema.js';
 import { tableFormat, writeMatrix } from '../../tables/io.js';
 import { describeCommand } from './catalog.js';
 
@@ -47,19 +49,15 @@ function wrap(text: string, indent: string, width = 100): string[] {
   return lines;
 }
 
-/** The parameter list of every method, for `--help` (lines of at most 100 columns). */
+/** The parameter list of every method, from the option schemas, for `--help` (lines of at most 100 columns). */
 export function methodsHelp(): string {
   const lines = ['Methods (--method NAME) and their parameters (--param key=value, repeatable):'];
   for (const m of listMethods()) {
     lines.push('', ...wrap(`${m.name}: ${m.summary}`, '  '));
-    const docs = Object.entries(m.options as Record<string, { type: string; description: string; choices?: readonly string[] }>);
-    if (docs.length === 0) lines.push('    (no parameters)');
-    const defaults = m.defaults as Record<string, unknown>;
-    for (const [key, doc] of docs) {
-      const type = doc.choices ? doc.choices.join('|') : doc.type;
-      const text = doc.description.replace(/\s*\(default [^)]*\)\s*$/, '');
-      lines.push(`    ${key}=<${type}>  [default: ${String(defaults[key])}]`, ...wrap(text, '        '));
-    }
+    const specs = Object.entries(m.options as OptionSchema);
+    if (specs.length === 0) lines.push('    (no parameters)');
+    for (const [key, spec] of specs)
+      lines.push(`    ${key}=<${valueLabel(spec)}>  [default: ${String(spec.default)}]`, ...wrap(spec.description, '        '));
   }
   return lines.join('\n');
 }
@@ -83,10 +81,8 @@ function samePath(a: string, b: string): boolean {
 export async function runImpute(args: ImputeArgs): Promise<ImputeSummary> {
   const imputer: AnyImputer = getImputer(args.method);
   const options = parseParams(imputer, args.param ?? []) as Record<string, unknown>;
-  if (!Number.isSafeInteger(args.seed) || args.seed < 0)
-    throw new RangeError(`--seed must be a non-negative integer (got ${String(args.seed)})`);
-  if (!Number.isInteger(args.threads) || args.threads < 0)
-    throw new RangeError(`--threads must be an integer >= 0, 0 = all cores (got ${String(args.threads)})`);
+  if (!isValidSeed(args.seed)) throw new RangeError(`--seed must be ${SEED_RULE} (got ${String(args.seed)})`);
+  if (!isValidThreads(args.threads)) throw new RangeError(`--threads must be ${THREADS_RULE} (got ${String(args.threads)})`);
   tableFormat(args.input);
   tableFormat(args.output);
   if (samePath(args.input, args.output))
@@ -131,7 +127,7 @@ export const imputeCommand: CommandModule<object, ImputeArgs> = {
         demandOption: true,
         describe: 'where to write the imputed table (.csv or .arrow, by extension; written atomically)',
       })
-      .option('seed', { type: 'number', default: 0, describe: 'random seed (methods with randomness)' })
+      .option('seed', { type: 'number', default: 0, describe: 'random seed (methods with randomness), an integer in [0, 2^32)' })
       .option('threads', { type: 'number', default: 1, describe: 'kernel threads (default 1, as on MPI ranks); 0 = all cores; output never depends on it' })
       .option('param', {
         type: 'string',

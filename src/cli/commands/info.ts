@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 
 import type { CommandModule } from 'yargs';
 
-import { loadAddon } from '../../bindings/load.js';
+import { coreAddon } from '../../bindings/core.js';
 import { buildInfo, mpiBuildHowTo, mpiBuilt, packageVersion } from '../../bindings/paths.js';
 import { TAG_DONE } from '../../mpi/tags.js';
 import type { Communicator } from '../../mpi/world.js';
@@ -48,7 +48,7 @@ export async function gatherInfo(world: Communicator): Promise<InfoReport | unde
     ranks.push(msg.payload as unknown as RankLine);
   }
   ranks.sort((a, b) => a.rank - b.rank);
-  const core = loadAddon<{ xgboostVersion(): string }>('hierimpute_core');
+  const core = coreAddon();
   const built = buildInfo();
   const hasMpi = mpiBuilt(built);
   let mpiBuiltWith = 'unknown';

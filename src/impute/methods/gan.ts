@@ -13,16 +13,11 @@
 // text also gives 0.5 to the unrevealed cells; the code does not).
 import type * as TfTypes from '@tensorflow/tfjs';
 
-import type { Imputer } from '../types.js';
+import { defineImputer, defineOptions, type OptionsOf } from '../schema.js';
 import {
-  checkCommon,
-  checkInt,
-  checkNumber,
   deriveSeed,
   initSeeds,
-  NEURAL_COMMON_DEFAULTS,
-  NEURAL_COMMON_DOCS,
-  type NeuralCommonOptions,
+  NEURAL_COMMON_OPTIONS,
   predictInChunks,
   resolveEngine,
   Rng,
@@ -31,36 +26,32 @@ import {
   yieldToEventLoop,
 } from './neural-common.js';
 
-export interface GanOptions extends NeuralCommonOptions {
-  /** Training iterations (one D step and one G step each). Default 3000 (the paper used 10000). */
-  iterations: number;
-  /** Rows per iteration. Default 128 (paper). */
-  batch_size: number;
-  /** Probability that an observed cell is revealed to D by the hint. Default 0.9 (paper). */
-  hint_rate: number;
-  /** Weight of the reconstruction loss of the observed cells in G's loss. Default 100 (paper). */
-  alpha: number;
-  /** Width of the hidden layers; 0 = number of columns (paper). Default 0. */
-  hidden: number;
-  /** Adam learning rate of both networks. Default 0.001 (TensorFlow's Adam default, as the paper's code). */
-  learning_rate: number;
-}
+export const GAN_OPTIONS = defineOptions({
+  ...NEURAL_COMMON_OPTIONS,
+  iterations: {
+    type: 'int',
+    default: 3000,
+    min: 1,
+    description: 'training iterations, one D and one G step each (the paper used 10000)',
+  },
+  batch_size: { type: 'int', default: 128, min: 1, description: 'rows per iteration (as the paper)' },
+  hint_rate: { type: 'number', default: 0.9, min: 0, max: 1, description: 'probability that the hint reveals an observed cell to D (paper)' },
+  alpha: { type: 'number', default: 100, min: 0, max: 1e9, description: "weight of G's reconstruction loss on observed cells (paper)" },
+  hidden: { type: 'int', default: 0, min: 0, max: 65536, description: 'hidden layer width; 0 = number of columns (paper)' },
+  learning_rate: {
+    type: 'number',
+    default: 0.001,
+    min: 0,
+    max: 1,
+    exclusiveMin: true,
+    description: "Adam learning rate of both networks (TensorFlow's Adam default, as the paper's code)",
+  },
+});
+
+export type GanOptions = OptionsOf<typeof GAN_OPTIONS>;
 
 const METHOD = 'gan';
 const EPS = 1e-8;
-
-export function checkGanOptions(o: Partial<GanOptions>): GanOptions {
-  const v = { ...gan.defaults, ...o };
-  return {
-    ...checkCommon(METHOD, v),
-    iterations: checkInt(METHOD, 'iterations', v.iterations, 1),
-    batch_size: checkInt(METHOD, 'batch_size', v.batch_size, 1),
-    hint_rate: checkNumber(METHOD, 'hint_rate', v.hint_rate, 0, 1),
-    alpha: checkNumber(METHOD, 'alpha', v.alpha, 0, 1e9),
-    hidden: checkInt(METHOD, 'hidden', v.hidden, 0, 65536),
-    learning_rate: checkNumber(METHOD, 'learning_rate', v.learning_rate, 0, 1, true),
-  };
-}
 
 type Tf = typeof TfTypes;
 interface Mlp {
@@ -87,29 +78,11 @@ function mlp(tf: Tf, d: number, h: number, seedFor: (i: number) => number): Mlp 
   };
 }
 
-export const gan: Imputer<GanOptions> = {
+export const gan = defineImputer({
   name: METHOD,
   summary: 'GAIN generative adversarial imputation (Yoon et al. 2018): generator/discriminator MLPs with hint mechanism (native C++ kernels or TensorFlow.js)',
-  defaults: {
-    ...NEURAL_COMMON_DEFAULTS,
-    iterations: 3000,
-    batch_size: 128,
-    hint_rate: 0.9,
-    alpha: 100,
-    hidden: 0,
-    learning_rate: 0.001,
-  },
-  options: {
-    ...NEURAL_COMMON_DOCS,
-    iterations: { type: 'integer', description: 'training iterations, one D and one G step each (default 3000; the paper used 10000)' },
-    batch_size: { type: 'integer', description: 'rows per iteration (default 128, as the paper)' },
-    hint_rate: { type: 'number', description: 'probability that the hint reveals an observed cell to D, in [0, 1] (default 0.9)' },
-    alpha: { type: 'number', description: "weight of G's reconstruction loss on observed cells (default 100)" },
-    hidden: { type: 'integer', description: 'hidden layer width; 0 = number of columns (default 0)' },
-    learning_rate: { type: 'number', description: 'Adam learning rate of both networks (default 0.001)' },
-  },
-  async impute(data, targetStart, options, ctx) {
-    const o = checkGanOptions(options);
+  options: GAN_OPTIONS,
+  async run(data, targetStart, o, ctx) {
     const engine = resolveEngine(METHOD, o.tf_backend);
     if ('native' in engine) {
       const addon = engine.native;
@@ -191,4 +164,4 @@ export const gan: Imputer<GanOptions> = {
       }
     });
   },
-};
+});

@@ -22,44 +22,33 @@
 //    in n_columns of the distance scaling, as in scikit-learn.
 // Output is bit-identical for any thread count.
 import { makeMatrix, type Matrix } from '../../tables/matrix.js';
-import type { Imputer } from '../types.js';
-import {
-  checkEmptyColumns,
-  checkThreads,
-  EMPTY_COLUMNS_DOC,
-  type EmptyColumnsRule,
-  type ImputeOutcome,
-  kernelError,
-  tabularKernels,
-  targetViews,
-  type KernelResult,
-} from './simple.js';
+import { checkThreads } from '../context.js';
+import { checkOptions, defineImputer, defineOptions, type OptionsOf } from '../schema.js';
+import { EMPTY_COLUMNS_OPTION, type ImputeOutcome, kernelError, tabularKernels, targetViews, type KernelResult } from './simple.js';
 
-export type KnnWeights = 'uniform' | 'distance';
+export const KNN_OPTIONS = defineOptions({
+  n_neighbors: {
+    type: 'int',
+    default: 5,
+    min: 1,
+    max: 1e9,
+    description: 'neighbours averaged per missing cell (sklearn n_neighbors)',
+  },
+  weights: {
+    type: 'choice',
+    default: 'uniform',
+    choices: ['uniform', 'distance'],
+    description: "'uniform' mean of the neighbours, or 'distance' inverse-distance weights",
+  },
+  empty_columns: EMPTY_COLUMNS_OPTION,
+});
 
-export interface KnnOptions {
-  /** Neighbours averaged per missing cell (sklearn n_neighbors). Default 5. */
-  n_neighbors: number;
-  /** 'uniform' or 'distance' (inverse-distance) weights. Default 'uniform'. */
-  weights: KnnWeights;
-  /** What to do with a column that has no observed value. Default 'error'. */
-  empty_columns: EmptyColumnsRule;
-}
-
-export const KNN_DEFAULTS: Readonly<KnnOptions> = { n_neighbors: 5, weights: 'uniform', empty_columns: 'error' };
-
-function checkOptions(options: Readonly<KnnOptions>): KnnOptions {
-  const k = options.n_neighbors;
-  if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > 1e9)
-    throw new RangeError(`knn: option n_neighbors must be an integer >= 1 (got ${String(k)})`);
-  if (options.weights !== 'uniform' && options.weights !== 'distance')
-    throw new RangeError(`knn: option weights must be one of uniform, distance (got ${String(options.weights)})`);
-  return { n_neighbors: k, weights: options.weights, empty_columns: checkEmptyColumns('knn', options.empty_columns) };
-}
+export type KnnOptions = OptionsOf<typeof KNN_OPTIONS>;
+export type KnnWeights = KnnOptions['weights'];
 
 /**
  * KNN with explicit fit rows (donors) and target rows (receivers): scikit-learn's
- * KNNImputer(...).fit(fit).transform(target). Options missing from `options` take KNN_DEFAULTS.
+ * KNNImputer(...).fit(fit).transform(target). Options missing from `options` take their defaults.
  */
 export async function knnFitTransform(
   fit: Matrix,
@@ -67,9 +56,8 @@ export async function knnFitTransform(
   options: Partial<KnnOptions> = {},
   threads = 1,
 ): Promise<ImputeOutcome> {
-  const o = checkOptions({ ...KNN_DEFAULTS, ...options });
-  if (!Number.isInteger(threads) || threads < 0)
-    throw new RangeError(`knn: threads must be an integer >= 0, 0 = all cores (got ${threads})`);
+  const o = checkOptions('knn', KNN_OPTIONS, options);
+  checkThreads('knn', threads);
   if (fit.columns.length !== target.columns.length)
     throw new RangeError(`knn: fit has ${fit.columns.length} columns, target ${target.columns.length}`);
   let res: KernelResult;
@@ -86,22 +74,15 @@ export async function knnFitTransform(
   return { matrix: makeMatrix(target.names, res.columns), stats: res.stats };
 }
 
-export const knn: Imputer<KnnOptions> = {
+export const knn = defineImputer({
   name: 'knn',
   summary: 'k nearest neighbours on nan_euclidean distance (sklearn KNNImputer semantics, exact distances)',
-  defaults: KNN_DEFAULTS,
-  options: {
-    n_neighbors: { type: 'integer', description: 'neighbours averaged per missing cell' },
-    weights: {
-      type: 'string',
-      description: "'uniform' mean of the neighbours, or 'distance' inverse-distance weights",
-      choices: ['uniform', 'distance'],
-    },
-    empty_columns: EMPTY_COLUMNS_DOC,
-  },
-  async impute(data, targetStart, options, ctx) {
-    const threads = checkThreads('knn', ctx);
+  options: KNN_OPTIONS,
+  async run(data, targetStart, options, ctx) {
     const target = makeMatrix(data.names, targetViews('knn', data, targetStart));
-    return (await knnFitTransform(data, target, options, threads)).matrix;
+    return (await knnFitTransform(data, target, options, ctx.threads)).matrix;
   },
-};
+});
+
+/** The defaults of knn's options. */
+export const KNN_DEFAULTS = knn.defaults;

@@ -14,17 +14,12 @@
 import type * as TfTypes from '@tensorflow/tfjs';
 
 import { buildRecurrentAutoencoder, reconstruct, trainableVariables } from '../../tf/recurrent-autoencoder.js';
-import type { Imputer } from '../types.js';
+import { defineImputer, defineOptions, type OptionsOf } from '../schema.js';
 import {
-  checkCommon,
-  checkInt,
-  checkNumber,
   deriveSeed,
   initSeeds,
   maskedMse,
-  NEURAL_COMMON_DEFAULTS,
-  NEURAL_COMMON_DOCS,
-  type NeuralCommonOptions,
+  NEURAL_COMMON_OPTIONS,
   predictInChunks,
   resolveEngine,
   Rng,
@@ -35,76 +30,41 @@ import {
   yieldToEventLoop,
 } from './neural-common.js';
 
-export interface LstmOptions extends NeuralCommonOptions {
-  /** Passes over all rows. Default 50. */
-  epochs: number;
-  /** Rows per training step. Default 64. */
-  batch_size: number;
-  /** LSTM units of the encoder and of the decoder. Default 32. */
-  units: number;
-  /** Width of the bottleneck; 0 = ceil(columns / 2). Default 0. */
-  latent_dim: number;
-  /** Adam learning rate. Default 0.01. */
-  learning_rate: number;
-  /** Extra reconstruction passes that feed the imputed values back in. Default 3. */
-  refine_iterations: number;
-  /**
-   * Share of the observed cells hidden from the input (set to the column mean) in each batch, the
-   * loss still covering every observed cell (denoising). 0 = the plain autoencoder. Default 0.2.
-   */
-  mask_rate: number;
-}
+export const LSTM_OPTIONS = defineOptions({
+  ...NEURAL_COMMON_OPTIONS,
+  epochs: { type: 'int', default: 50, min: 1, description: 'training passes over all rows' },
+  batch_size: { type: 'int', default: 64, min: 1, description: 'rows per training step' },
+  units: { type: 'int', default: 32, min: 1, max: 4096, description: 'LSTM units in the encoder and in the decoder' },
+  latent_dim: { type: 'int', default: 0, min: 0, max: 4096, description: 'bottleneck width; 0 = ceil(columns / 2)' },
+  learning_rate: { type: 'number', default: 0.01, min: 0, max: 1, exclusiveMin: true, description: 'Adam learning rate' },
+  refine_iterations: {
+    type: 'int',
+    default: 3,
+    min: 0,
+    max: 1000,
+    description: 'extra reconstruction passes feeding the imputed values back in',
+  },
+  mask_rate: {
+    type: 'number',
+    default: 0.2,
+    min: 0,
+    max: 0.95,
+    description:
+      'share of observed cells hidden from the input (at the column mean) in each batch, loss still on every observed cell ' +
+      '(denoising); 0 = plain autoencoder',
+  },
+});
+
+export type LstmOptions = OptionsOf<typeof LSTM_OPTIONS>;
 
 const METHOD = 'lstm';
 
-export function checkLstmOptions(o: Partial<LstmOptions>): LstmOptions {
-  const v = { ...lstm.defaults, ...o };
-  return {
-    ...checkCommon(METHOD, v),
-    epochs: checkInt(METHOD, 'epochs', v.epochs, 1),
-    batch_size: checkInt(METHOD, 'batch_size', v.batch_size, 1),
-    units: checkInt(METHOD, 'units', v.units, 1, 4096),
-    latent_dim: checkInt(METHOD, 'latent_dim', v.latent_dim, 0, 4096),
-    learning_rate: checkNumber(METHOD, 'learning_rate', v.learning_rate, 0, 1, true),
-    refine_iterations: checkInt(METHOD, 'refine_iterations', v.refine_iterations, 0, 1000),
-    mask_rate: checkNumber(METHOD, 'mask_rate', v.mask_rate, 0, 0.95),
-  };
-}
-
-export const lstm: Imputer<LstmOptions> = {
+export const lstm = defineImputer({
   name: METHOD,
   summary:
     'LSTM autoencoder over each row as a sequence of its columns, loss on observed cells only, missing cells start at the column mean, denoising input masking (native C++ kernels or TensorFlow.js)',
-  defaults: {
-    ...NEURAL_COMMON_DEFAULTS,
-    epochs: 50,
-    batch_size: 64,
-    units: 32,
-    latent_dim: 0,
-    learning_rate: 0.01,
-    refine_iterations: 3,
-    mask_rate: 0.2,
-  },
-  options: {
-    ...NEURAL_COMMON_DOCS,
-    epochs: { type: 'integer', description: 'training passes over all rows (default 50)' },
-    batch_size: { type: 'integer', description: 'rows per training step (default 64)' },
-    units: { type: 'integer', description: 'LSTM units in the encoder and in the decoder (default 32)' },
-    latent_dim: { type: 'integer', description: 'bottleneck width; 0 = ceil(columns / 2) (default 0)' },
-    learning_rate: { type: 'number', description: 'Adam learning rate (default 0.01)' },
-    refine_iterations: {
-      type: 'integer',
-      description: 'extra reconstruction passes feeding the imputed values back in (default 3)',
-    },
-    mask_rate: {
-      type: 'number',
-      description:
-        'share of observed cells hidden from the input (at the column mean) in each batch, loss still on every observed cell; ' +
-        'in [0, 0.95], 0 = plain autoencoder (default 0.2)',
-    },
-  },
-  async impute(data, targetStart, options, ctx) {
-    const o = checkLstmOptions(options);
+  options: LSTM_OPTIONS,
+  async run(data, targetStart, o, ctx) {
     const engine = resolveEngine(METHOD, o.tf_backend);
     if ('native' in engine) {
       const addon = engine.native;
@@ -194,4 +154,4 @@ export const lstm: Imputer<LstmOptions> = {
       }
     });
   },
-};
+});

@@ -1,4 +1,4 @@
-// What the neural imputers (lstm, rnn, gan) share: option checks, seeds, and the table <-> tensor
+// What the neural imputers (lstm, rnn, gan) share: the common options, seeds, and the table <-> tensor
 // preparation (min-max scaling, observed mask, column-mean start values) and its inverse.
 //
 // Semantics common to the three methods (docs/neural.md has the details):
@@ -12,65 +12,34 @@
 //   a column with no observed value (unless empty_columns=zero), diverged training (NaN).
 import type * as TfTypes from '@tensorflow/tfjs';
 
-import { loadAddon } from '../../bindings/load.js';
+import { coreAddon, type CoreAddon } from '../../bindings/core.js';
 import { log } from '../../log/logger.js';
 import { makeMatrix, type Matrix } from '../../tables/matrix.js';
 import { defaultTfBackend, withTf } from '../../tf/backend.js';
 import { TF_BACKEND_CHOICES, type TfBackendChoice, type TfBackendName } from '../../tf/constants.js';
-import type { ImputeContext, OptionDoc } from '../types.js';
-import { checkEmptyColumns, EMPTY_COLUMNS_DOC, type EmptyColumnsRule } from './simple.js';
+import { checkTargetStart } from '../context.js';
+import type { OptionsOf } from '../schema.js';
+import type { ImputeContext } from '../types.js';
+import { EMPTY_COLUMNS_OPTION, type EmptyColumnsRule } from './simple.js';
 
 type Tf = typeof TfTypes;
 type Tensor2D = TfTypes.Tensor2D;
 
-/** Options every neural method has. */
-export interface NeuralCommonOptions {
-  /** TensorFlow.js backend: auto (tensorflow > wasm > cpu) or one of them by name. Default 'auto'. */
-  tf_backend: TfBackendChoice;
-  /** A column with no observed value: 'error' (default) or 'zero' (treated as a column of zeros). */
-  empty_columns: EmptyColumnsRule;
-}
-
-export const NEURAL_COMMON_DEFAULTS: NeuralCommonOptions = { tf_backend: 'auto', empty_columns: 'error' };
-
-export const NEURAL_COMMON_DOCS: { readonly [K in keyof NeuralCommonOptions]: OptionDoc } = {
+/** The options every neural method has (spread first into each method's schema). */
+export const NEURAL_COMMON_OPTIONS = {
   tf_backend: {
-    type: 'string',
+    type: 'choice',
+    default: 'auto',
+    choices: TF_BACKEND_CHOICES,
     description:
       "engine: 'auto' = native (the C++ kernels of the core addon) when built, else TensorFlow.js; 'native' = C++ kernels only; " +
       "TensorFlow.js backends: 'tensorflow' (optional @tensorflow/tfjs-node), 'wasm', 'cpu'; " +
-      'a named one fails loudly when it cannot load (default auto; --tf-backend sets it for the whole run)',
-    choices: TF_BACKEND_CHOICES,
+      'a named one fails loudly when it cannot load (--tf-backend sets it for the whole run)',
   },
-  empty_columns: EMPTY_COLUMNS_DOC,
-};
+  empty_columns: EMPTY_COLUMNS_OPTION,
+} as const;
 
-// ---------------------------------------------------------------------------------------------
-// Option checks (errors name the method and the option).
-
-export function checkInt(method: string, key: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
-    throw new RangeError(
-      `${method}: option ${key} must be an integer in [${min}, ${max === Number.MAX_SAFE_INTEGER ? 'inf' : max}] (got ${String(value)}); ` +
-        `CLI: --param ${key}=N`,
-    );
-  return value;
-}
-
-export function checkNumber(method: string, key: string, value: unknown, min: number, max: number, openMin = false): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value > max || value < min || (openMin && value === min))
-    throw new RangeError(
-      `${method}: option ${key} must be a number in ${openMin ? '(' : '['}${min}, ${max}] (got ${String(value)}); CLI: --param ${key}=X`,
-    );
-  return value;
-}
-
-export function checkCommon(method: string, o: Partial<NeuralCommonOptions>): NeuralCommonOptions {
-  const tfBackend = o.tf_backend ?? 'auto';
-  if (!(TF_BACKEND_CHOICES as readonly string[]).includes(tfBackend))
-    throw new RangeError(`${method}: option tf_backend must be one of ${TF_BACKEND_CHOICES.join(', ')} (got ${String(tfBackend)})`);
-  return { tf_backend: tfBackend, empty_columns: checkEmptyColumns(method, o.empty_columns ?? 'error') };
-}
+export type NeuralCommonOptions = OptionsOf<typeof NEURAL_COMMON_OPTIONS>;
 
 // ---------------------------------------------------------------------------------------------
 // Seeds. Every random draw comes from (ctx.seed, a stream key); never Math.random.
@@ -169,8 +138,7 @@ export function targetHasMissing(data: Matrix, targetStart: number): boolean {
 }
 
 export function checkTarget(method: string, data: Matrix, targetStart: number): void {
-  if (!Number.isInteger(targetStart) || targetStart < 0 || targetStart > data.nRows)
-    throw new RangeError(`${method}: targetStart must be an integer in [0, ${data.nRows}] (got ${targetStart})`);
+  checkTargetStart(method, data, targetStart);
   if (data.columns.length === 0) throw new RangeError(`${method}: the table has no column`);
 }
 
@@ -322,16 +290,9 @@ export function predictInChunks(tf: Tf, n: number, size: number, fn: (start: num
 
 export type { TfBackendName };
 
-export function checkContext(method: string, ctx: ImputeContext): number {
-  if (typeof ctx.seed !== 'number' || !Number.isSafeInteger(ctx.seed))
-    throw new RangeError(`${method}: the seed must be a safe integer (got ${String(ctx.seed)})`);
-  if (!Number.isInteger(ctx.threads) || ctx.threads < 0)
-    throw new RangeError(`${method}: threads must be an integer >= 0, 0 = all cores (got ${ctx.threads})`);
-  return ctx.seed;
-}
-
 /**
- * The skeleton of every neural imputer: checks, the nothing-to-impute fast path (TensorFlow.js is
+ * The skeleton of every neural imputer (options and context already checked by the schema and
+ * checkContext): the target check, the nothing-to-impute fast path (TensorFlow.js is
  * not loaded), one serialised TensorFlow.js run on the chosen backend, table preparation, the
  * width-1 fallback, then `train` (which returns the scaled predictions of the target rows,
  * [n - targetStart, d], and disposes everything else it made) and the un-scaling.
@@ -345,7 +306,7 @@ export async function runNeural(
   train: (tf: Tf, prep: Prepared, seed: number, backend: TfBackendName) => Promise<Tensor2D>,
 ): Promise<Matrix> {
   checkTarget(method, data, targetStart);
-  const seed = checkContext(method, ctx);
+  const seed = ctx.seed;
   if (!targetHasMissing(data, targetStart)) return copyTarget(data, targetStart);
   return withTf(common.tf_backend, async (tf, backend) => {
     const prep = prepare(tf, method, data, targetStart, common.empty_columns);
@@ -439,42 +400,13 @@ export function prepareHost(method: string, data: Matrix, targetStart: number, e
   return { n, d, targetStart, mask, zeroed, standard, min, range, mean, std, trainableRows: rowsObserved };
 }
 
-/** Shape of the native neural functions (native/core/neural_binding.cc). */
-export interface NeuralAddon {
-  nnRecurrent(
-    x: Float32Array,
-    mask: Float32Array,
-    options: Record<string, unknown>,
-  ): Promise<{ pred: Float32Array; epochsRun: number; bestEpoch: number; bestScore: number; lastLoss: number }>;
-  nnGain(x: Float32Array, mask: Float32Array, options: Record<string, unknown>): Promise<Float32Array>;
-  nnRecurrentCheck(
-    options: Record<string, unknown>,
-    params: Float64Array | null,
-    inputs: Float64Array,
-    target: Float64Array,
-    weight: Float64Array,
-    rows: number,
-  ): { loss: number; grad: Float64Array; params: Float64Array };
-  nnGainCheck(
-    options: Record<string, unknown>,
-    which: 0 | 1,
-    paramsG: Float64Array,
-    paramsD: Float64Array,
-    x: Float64Array,
-    m: Float64Array,
-    xTilde: Float64Array,
-    hint: Float64Array,
-    rows: number,
-  ): { loss: number; grad: Float64Array };
-}
+/** The native neural functions of the core addon (native/core/neural_binding.cc). */
+export type NeuralAddon = Pick<CoreAddon, 'nnRecurrent' | 'nnGain' | 'nnRecurrentCheck' | 'nnGainCheck'>;
 
-/** The native neural kernels, or why they are unavailable (an addon built before they existed). */
+/** The native neural kernels, or why they are unavailable (no addon, or one built from older sources). */
 export function neuralAddon(): NeuralAddon | Error {
   try {
-    const addon = loadAddon<Partial<NeuralAddon>>('hierimpute_core');
-    if (typeof addon.nnRecurrent !== 'function' || typeof addon.nnGain !== 'function')
-      return new Error('the core addon predates the neural kernels (rebuild it: npm run build:native)');
-    return addon as NeuralAddon;
+    return coreAddon();
   } catch (err) {
     return err instanceof Error ? err : new Error(String(err));
   }
@@ -493,7 +425,7 @@ export function resolveEngine(method: string, choice: TfBackendChoice): { native
 }
 
 /**
- * runNeural for the native engine: same checks, fast paths and un-scaling, no TensorFlow.js.
+ * runNeural for the native engine: same target check, fast paths and un-scaling, no TensorFlow.js.
  * `train` returns the target rows' predictions in the scaled [0, 1] space, row-major
  * [(n - targetStart) x d].
  */
@@ -506,7 +438,7 @@ export async function runNeuralNative(
   train: (prep: HostPrepared, seed: number, threads: number) => Promise<Float32Array>,
 ): Promise<Matrix> {
   checkTarget(method, data, targetStart);
-  const seed = checkContext(method, ctx);
+  const seed = ctx.seed;
   if (!targetHasMissing(data, targetStart)) return copyTarget(data, targetStart);
   const prep = prepareHost(method, data, targetStart, common.empty_columns);
   const { n, d } = prep;

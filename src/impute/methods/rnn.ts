@@ -12,17 +12,12 @@ import type * as TfTypes from '@tensorflow/tfjs';
 
 import { log } from '../../log/logger.js';
 import { buildRecurrentAutoencoder, reconstruct, trainableVariables } from '../../tf/recurrent-autoencoder.js';
-import type { Imputer } from '../types.js';
+import { defineImputer, defineOptions, type OptionsOf } from '../schema.js';
 import {
-  checkCommon,
-  checkInt,
-  checkNumber,
   deriveSeed,
   initSeeds,
   maskedMse,
-  NEURAL_COMMON_DEFAULTS,
-  NEURAL_COMMON_DOCS,
-  type NeuralCommonOptions,
+  NEURAL_COMMON_OPTIONS,
   predictInChunks,
   type Prepared,
   resolveEngine,
@@ -34,43 +29,36 @@ import {
   yieldToEventLoop,
 } from './neural-common.js';
 
-export interface RnnOptions extends NeuralCommonOptions {
-  /** Upper bound on training passes. Default 100. */
-  max_epochs: number;
-  /** Epochs without a better held-out score before stopping. Default 10. */
-  patience: number;
-  /** Rows per training step. Default 64. */
-  batch_size: number;
-  /** GRU units of the encoder and of the decoder. Default 32. */
-  units: number;
-  /** Width of the latent code; 0 = number of columns. Default 0. */
-  latent_dim: number;
-  /** Share of observed cells hidden in each batch (dynamic masking). Default 0.2. */
-  mask_rate: number;
-  /** Share of rows held out for early stopping; 0 = no early stopping. Default 0.1. */
-  validation_fraction: number;
-  /** Adam learning rate. Default 0.01. */
-  learning_rate: number;
-}
+export const RNN_OPTIONS = defineOptions({
+  ...NEURAL_COMMON_OPTIONS,
+  max_epochs: { type: 'int', default: 100, min: 1, description: 'upper bound on training passes' },
+  patience: { type: 'int', default: 10, min: 1, description: 'epochs without a better held-out score before stopping' },
+  batch_size: { type: 'int', default: 64, min: 1, description: 'rows per training step' },
+  units: { type: 'int', default: 32, min: 1, max: 4096, description: 'GRU units in the encoder and in the decoder' },
+  latent_dim: { type: 'int', default: 0, min: 0, max: 4096, description: 'latent code width; 0 = number of columns' },
+  mask_rate: {
+    type: 'number',
+    default: 0.2,
+    min: 0,
+    max: 0.95,
+    exclusiveMin: true,
+    description: 'share of observed cells hidden in each batch (dynamic masking)',
+  },
+  validation_fraction: {
+    type: 'number',
+    default: 0.1,
+    min: 0,
+    max: 0.5,
+    description: 'share of rows held out for early stopping; 0 = no early stopping (train max_epochs)',
+  },
+  learning_rate: { type: 'number', default: 0.01, min: 0, max: 1, exclusiveMin: true, description: 'Adam learning rate' },
+});
+
+export type RnnOptions = OptionsOf<typeof RNN_OPTIONS>;
 
 const METHOD = 'rnn';
 /** Loss weight of the observed cells left visible in a batch (hidden ones weigh 1). */
 const VISIBLE_WEIGHT = 0.1;
-
-export function checkRnnOptions(o: Partial<RnnOptions>): RnnOptions {
-  const v = { ...rnn.defaults, ...o };
-  return {
-    ...checkCommon(METHOD, v),
-    max_epochs: checkInt(METHOD, 'max_epochs', v.max_epochs, 1),
-    patience: checkInt(METHOD, 'patience', v.patience, 1),
-    batch_size: checkInt(METHOD, 'batch_size', v.batch_size, 1),
-    units: checkInt(METHOD, 'units', v.units, 1, 4096),
-    latent_dim: checkInt(METHOD, 'latent_dim', v.latent_dim, 0, 4096),
-    mask_rate: checkNumber(METHOD, 'mask_rate', v.mask_rate, 0, 0.95, true),
-    validation_fraction: checkNumber(METHOD, 'validation_fraction', v.validation_fraction, 0, 0.5),
-    learning_rate: checkNumber(METHOD, 'learning_rate', v.learning_rate, 0, 1, true),
-  };
-}
 
 /** [b, d, 2] sequence input: standardised value (hidden / missing cells at the column mean, 0) and flag. */
 function sequenceInput(tf: typeof TfTypes, prep: Prepared, x: TfTypes.Tensor2D, flag: TfTypes.Tensor2D): TfTypes.Tensor3D {
@@ -80,37 +68,12 @@ function sequenceInput(tf: typeof TfTypes, prep: Prepared, x: TfTypes.Tensor2D, 
   });
 }
 
-export const rnn: Imputer<RnnOptions> = {
+export const rnn = defineImputer({
   name: METHOD,
   summary:
     'GRU autoencoder with dynamic masking (each batch hides a share of observed cells) and early stopping on held-out rows (native C++ kernels or TensorFlow.js)',
-  defaults: {
-    ...NEURAL_COMMON_DEFAULTS,
-    max_epochs: 100,
-    patience: 10,
-    batch_size: 64,
-    units: 32,
-    latent_dim: 0,
-    mask_rate: 0.2,
-    validation_fraction: 0.1,
-    learning_rate: 0.01,
-  },
-  options: {
-    ...NEURAL_COMMON_DOCS,
-    max_epochs: { type: 'integer', description: 'upper bound on training passes (default 100)' },
-    patience: { type: 'integer', description: 'epochs without a better held-out score before stopping (default 10)' },
-    batch_size: { type: 'integer', description: 'rows per training step (default 64)' },
-    units: { type: 'integer', description: 'GRU units in the encoder and in the decoder (default 32)' },
-    latent_dim: { type: 'integer', description: 'latent code width; 0 = number of columns (default 0)' },
-    mask_rate: { type: 'number', description: 'share of observed cells hidden in each batch, in (0, 0.95] (default 0.2)' },
-    validation_fraction: {
-      type: 'number',
-      description: 'share of rows held out for early stopping, in [0, 0.5]; 0 = train max_epochs (default 0.1)',
-    },
-    learning_rate: { type: 'number', description: 'Adam learning rate (default 0.01)' },
-  },
-  async impute(data, targetStart, options, ctx) {
-    const o = checkRnnOptions(options);
+  options: RNN_OPTIONS,
+  async run(data, targetStart, o, ctx) {
     const engine = resolveEngine(METHOD, o.tf_backend);
     if ('native' in engine) {
       const addon = engine.native;
@@ -232,7 +195,7 @@ export const rnn: Imputer<RnnOptions> = {
       }
     });
   },
-};
+});
 
 function validationSet(
   tf: typeof TfTypes,

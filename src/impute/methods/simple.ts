@@ -1,5 +1,5 @@
 // Mean and median imputers (scikit-learn SimpleImputer semantics) over the native kernel
-// (native/core/kernels/simple.cc), plus the typed shape of the tabular kernels' native functions.
+// (native/core/kernels/simple.cc).
 //
 // Semantics: the statistic of each column is computed over its observed cells in ALL rows of `data`
 // (in double: mean summed in row order; median as numpy, an even count giving the mean of the two
@@ -9,51 +9,18 @@
 // hierimpute never drops or leaves NaN. Option empty_columns='error' (default) rejects with an error
 // naming the column as soon as a target cell of it is missing; 'zero' fills it with 0
 // (scikit-learn's keep_empty_features=True).
-import { loadAddon } from '../../bindings/load.js';
+import { coreAddon, type CoreAddon, type KernelResult, type KernelStats, type NativeKernelError } from '../../bindings/core.js';
 import { makeMatrix, type Matrix } from '../../tables/matrix.js';
-import type { ImputeContext, Imputer, MethodName, OptionDoc } from '../types.js';
+import { checkTargetStart, checkThreads } from '../context.js';
+import { checkOptions, defineImputer, defineOptions, type OptionsOf, type SchemaImputer } from '../schema.js';
 
-/** What to do with a column that has no observed value in the fit rows. */
-export type EmptyColumnsRule = 'error' | 'zero';
+export type { KernelResult, KernelStats } from '../../bindings/core.js';
 
-/** Counters returned by the native tabular kernels. */
-export interface KernelStats {
-  /** Target rows holding at least one missing cell. */
-  rowsWithMissing: number;
-  /** Missing target cells filled. */
-  cellsImputed: number;
-  /** Cells filled with 0 because their column had no observed fit value (empty_columns=zero). */
-  emptyColumnCells: number;
-  /** knn: cells whose every potential donor was at NaN distance (filled with the column mean). */
-  meanFallbackCells: number;
-  /** knn: cells that took donors at NaN distance to reach k (uniform) or ignored them (distance). */
-  nanDonorCells: number;
-}
-
-export interface KernelResult {
-  columns: Float32Array[];
-  stats: KernelStats;
-}
-
-/** Native shape of native/core/kernels_binding.cc. */
-export interface TabularKernelsAddon {
-  knnImpute(
-    fitColumns: readonly Float32Array[],
-    targetColumns: readonly Float32Array[],
-    names: readonly string[],
-    options: { nNeighbors: number; weights: 'uniform' | 'distance'; emptyColumns: EmptyColumnsRule; threads: number },
-  ): Promise<KernelResult>;
-  simpleImpute(
-    statistic: 'mean' | 'median',
-    fitColumns: readonly Float32Array[],
-    targetColumns: readonly Float32Array[],
-    names: readonly string[],
-    options: { emptyColumns: EmptyColumnsRule; threads: number },
-  ): Promise<KernelResult>;
-}
+/** The tabular kernels of the core addon (native/core/kernels_binding.cc). */
+export type TabularKernelsAddon = Pick<CoreAddon, 'knnImpute' | 'simpleImpute'>;
 
 export function tabularKernels(): TabularKernelsAddon {
-  return loadAddon<TabularKernelsAddon>('hierimpute_core');
+  return coreAddon();
 }
 
 /** A Matrix and what the kernel did. */
@@ -62,36 +29,21 @@ export interface ImputeOutcome {
   stats: KernelStats;
 }
 
-export const EMPTY_COLUMNS_DOC: OptionDoc = {
-  type: 'string',
-  description:
-    "a column with no observed value: 'error' stops with an error naming it, 'zero' fills it with 0",
+/** empty_columns, an option of every method. */
+export const EMPTY_COLUMNS_OPTION = {
+  type: 'choice',
+  default: 'error',
   choices: ['error', 'zero'],
-};
+  description: "a column with no observed value: 'error' stops with an error naming it, 'zero' fills it with 0",
+} as const;
+
+/** What to do with a column that has no observed value in the fit rows. */
+export type EmptyColumnsRule = (typeof EMPTY_COLUMNS_OPTION.choices)[number];
 
 /** Rows targetStart..nRows-1 of `data` as zero-copy column views. */
 export function targetViews(method: string, data: Matrix, targetStart: number): Float32Array[] {
-  if (!Number.isInteger(targetStart) || targetStart < 0 || targetStart > data.nRows)
-    throw new RangeError(`${method}: targetStart must be an integer in [0, ${data.nRows}] (got ${targetStart})`);
+  checkTargetStart(method, data, targetStart);
   return data.columns.map((c) => c.subarray(targetStart));
-}
-
-export function checkThreads(method: string, ctx: ImputeContext): number {
-  if (!Number.isInteger(ctx.threads) || ctx.threads < 0)
-    throw new RangeError(`${method}: threads must be an integer >= 0, 0 = all cores (got ${ctx.threads})`);
-  return ctx.threads;
-}
-
-export function checkEmptyColumns(method: string, value: unknown): EmptyColumnsRule {
-  if (value !== 'error' && value !== 'zero')
-    throw new RangeError(`${method}: option empty_columns must be one of error, zero (got ${String(value)})`);
-  return value;
-}
-
-interface NativeKernelError extends Error {
-  code?: string;
-  column?: number;
-  row?: number;
 }
 
 /** Re-throws a native kernel rejection with the method name and the fixes. */
@@ -115,10 +67,11 @@ export async function simpleFitTransform(
   statistic: 'mean' | 'median',
   fit: Matrix,
   target: Matrix,
-  options: { empty_columns: EmptyColumnsRule },
+  options: Partial<SimpleOptions> = {},
   threads = 1,
 ): Promise<ImputeOutcome> {
-  const emptyColumns = checkEmptyColumns(statistic, options.empty_columns);
+  const emptyColumns = checkOptions(statistic, SIMPLE_OPTIONS, options).empty_columns;
+  checkThreads(statistic, threads);
   if (fit.columns.length !== target.columns.length)
     throw new RangeError(`${statistic}: fit has ${fit.columns.length} columns, target ${target.columns.length}`);
   let res: KernelResult;
@@ -130,34 +83,29 @@ export async function simpleFitTransform(
   return { matrix: makeMatrix(target.names, res.columns), stats: res.stats };
 }
 
-export interface SimpleOptions {
-  /** What to do with a column that has no observed value. Default 'error'. */
-  empty_columns: EmptyColumnsRule;
-}
+export const SIMPLE_OPTIONS = defineOptions({ empty_columns: EMPTY_COLUMNS_OPTION });
+export type SimpleOptions = OptionsOf<typeof SIMPLE_OPTIONS>;
 
-function simpleImputer(statistic: 'mean' | 'median', summary: string): Imputer<SimpleOptions> {
-  const name: MethodName = statistic;
-  return {
-    name,
+function simpleImputer(statistic: 'mean' | 'median', summary: string): SchemaImputer<typeof SIMPLE_OPTIONS> {
+  return defineImputer({
+    name: statistic,
     summary,
-    defaults: { empty_columns: 'error' },
-    options: { empty_columns: EMPTY_COLUMNS_DOC },
-    async impute(data, targetStart, options, ctx) {
-      const threads = checkThreads(name, ctx);
-      const target = makeMatrix(data.names, targetViews(name, data, targetStart));
-      return (await simpleFitTransform(statistic, data, target, options, threads)).matrix;
+    options: SIMPLE_OPTIONS,
+    async run(data, targetStart, options, ctx) {
+      const target = makeMatrix(data.names, targetViews(statistic, data, targetStart));
+      return (await simpleFitTransform(statistic, data, target, options, ctx.threads)).matrix;
     },
-  };
+  });
 }
 
 /** Column mean of the observed cells (sklearn SimpleImputer(strategy='mean')). */
-export const mean: Imputer<SimpleOptions> = simpleImputer(
+export const mean = simpleImputer(
   'mean',
   'column mean of the observed cells (sklearn SimpleImputer strategy=mean)',
 );
 
 /** Column median of the observed cells (sklearn SimpleImputer(strategy='median')). */
-export const median: Imputer<SimpleOptions> = simpleImputer(
+export const median = simpleImputer(
   'median',
   'column median of the observed cells, even counts average the two middle values (sklearn SimpleImputer strategy=median)',
 );

@@ -13,11 +13,11 @@
 // empty_columns='error' (default) rejects with an error naming the column (code
 // HIERIMPUTE_EMPTY_COLUMN), 'zero' fills its missing target cells with 0; a row with no observed cell -> predicted from the trees'
 // default (missing) directions. No XGBoost log output (verbosity 0).
-import { loadAddon } from '../../bindings/load.js';
+import { coreAddon } from '../../bindings/core.js';
 import { makeMatrix, type Matrix } from '../../tables/matrix.js';
-import type { Imputer } from '../types.js';
-import { checkContext, checkTargetStart, intOption, positiveOption } from './iterative.js';
-import { checkEmptyColumns, EMPTY_COLUMNS_DOC, type EmptyColumnsRule, kernelError } from './simple.js';
+import { checkTargetStart } from '../context.js';
+import { defineImputer, defineOptions, type OptionsOf } from '../schema.js';
+import { EMPTY_COLUMNS_OPTION, type EmptyColumnsRule, kernelError } from './simple.js';
 
 export interface XgboostNativeParams {
   nEstimators: number;
@@ -29,27 +29,21 @@ export interface XgboostNativeParams {
   /** A column to impute with no observed value: 'error' (default) or 'zero'. */
   emptyColumns?: EmptyColumnsRule;
 }
-interface XgboostAddon {
-  xgboostImpute(columns: readonly Float32Array[], targetStart: number, names: readonly string[], params: XgboostNativeParams): Promise<{ columns: Float32Array[] }>;
-}
 
-export interface XgboostOptions {
-  /** Boosting rounds. Default 100. */
-  n_estimators: number;
-  /** Maximum tree depth. Default 6. */
-  max_depth: number;
-  /** Learning rate (eta). Default 0.3. */
-  learning_rate: number;
-  /** XGBoost tree_method. Default 'hist'. */
-  tree_method: 'hist' | 'approx' | 'exact';
-  /** A column to impute with no observed value: 'error' (default) or 'zero'. */
-  empty_columns: EmptyColumnsRule;
-}
+export const XGBOOST_OPTIONS = defineOptions({
+  n_estimators: { type: 'int', default: 100, min: 1, description: 'boosting rounds' },
+  max_depth: { type: 'int', default: 6, min: 1, description: 'maximum tree depth' },
+  learning_rate: { type: 'number', default: 0.3, min: 0, exclusiveMin: true, description: 'learning rate eta' },
+  tree_method: { type: 'choice', default: 'hist', choices: ['hist', 'approx', 'exact'], description: 'xgboost tree_method' },
+  empty_columns: EMPTY_COLUMNS_OPTION,
+});
+
+export type XgboostOptions = OptionsOf<typeof XGBOOST_OPTIONS>;
 
 /** Runs the native XGBoost imputer on already-validated parameters. */
 export async function runXgboost(data: Matrix, targetStart: number, params: XgboostNativeParams): Promise<Matrix> {
-  checkTargetStart(data, targetStart);
-  const addon = loadAddon<XgboostAddon>('hierimpute_core');
+  checkTargetStart('xgboost', data, targetStart);
+  const addon = coreAddon();
   try {
     const res = await addon.xgboostImpute(data.columns, targetStart, data.names, params);
     return makeMatrix(data.names, res.columns);
@@ -58,31 +52,19 @@ export async function runXgboost(data: Matrix, targetStart: number, params: Xgbo
   }
 }
 
-export const xgboost: Imputer<XgboostOptions> = {
+export const xgboost = defineImputer({
   name: 'xgboost',
   summary: 'per-column XGBoost regressor (C API) on the other columns, missing features passed as missing',
-  defaults: { n_estimators: 100, max_depth: 6, learning_rate: 0.3, tree_method: 'hist', empty_columns: 'error' },
-  options: {
-    n_estimators: { type: 'integer', description: 'boosting rounds (default 100)' },
-    max_depth: { type: 'integer', description: 'maximum tree depth (default 6)' },
-    learning_rate: { type: 'number', description: 'learning rate eta (default 0.3)' },
-    tree_method: { type: 'string', description: 'xgboost tree_method (default hist)', choices: ['hist', 'approx', 'exact'] },
-    empty_columns: EMPTY_COLUMNS_DOC,
-  },
-  async impute(data, targetStart, options, ctx) {
-    const m = 'xgboost';
-    checkContext(m, ctx);
-    const tm = options.tree_method;
-    if (tm !== 'hist' && tm !== 'approx' && tm !== 'exact')
-      throw new RangeError(`${m}: option tree_method must be one of hist, approx, exact (got ${String(tm)})`);
+  options: XGBOOST_OPTIONS,
+  async run(data, targetStart, o, ctx) {
     return runXgboost(data, targetStart, {
-      nEstimators: intOption(m, 'n_estimators', options.n_estimators, 1),
-      maxDepth: intOption(m, 'max_depth', options.max_depth, 1),
-      learningRate: positiveOption(m, 'learning_rate', options.learning_rate),
-      treeMethod: tm,
+      nEstimators: o.n_estimators,
+      maxDepth: o.max_depth,
+      learningRate: o.learning_rate,
+      treeMethod: o.tree_method,
       seed: ctx.seed,
       threads: ctx.threads,
-      emptyColumns: checkEmptyColumns(m, options.empty_columns),
+      emptyColumns: o.empty_columns,
     });
   },
-};
+});
