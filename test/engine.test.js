@@ -8,7 +8,8 @@ import { before, test } from 'node:test';
 import { bandEdges, bandOf } from '../dist/engine/bands.js';
 import { presetConfig, validateConfig } from '../dist/engine/config.js';
 import { hierarchicalImpute } from '../dist/engine/hierarchical.js';
-import { expandSweep, prefixNodeCount } from '../dist/engine/sweep.js';
+import { writeSweepIndex } from '../dist/engine/outputs.js';
+import { expandSweep, prefixesPerBand, prefixNodeCount } from '../dist/engine/sweep.js';
 import { readMatrix } from '../dist/tables/io.js';
 import { cacheNodes, f32, makeData, mtimes, quickConfig, readCsv, runCli, sequenceFiles, summary, tempDir, writeConfig } from './helpers/sweep.js';
 
@@ -55,6 +56,21 @@ test('sweep: Cartesian product in order, labels, and the reference preset shape'
   assert.deepEqual(all[63].methods.slice(12), ['rnn', 'rnn', 'rnn', 'rnn', 'rnn', 'rnn']);
   assert.equal(all[1].label, 'seq_1_knn_knn_knn_knn_knn_knn_iterative_function_xgboost_xgboost_xgboost_xgboost_xgboost_lstm_lstm_lstm_lstm_gan_rnn');
   assert.equal(prefixNodeCount(ref), 12 + 2 + 4 + 8 + 16 + 32 + 64);
+});
+
+test('sequence_description.txt states the edges bandEdges assigns with (last forced to 1); prefixes per band sum to the node count', async () => {
+  const q = presetConfig('quick');
+  // Widths within the sum tolerance but not summing to exactly 1.
+  const config = validateConfig({ ...q, bands: q.bands.map((b, i) => ({ ...b, width: i === q.bands.length - 1 ? b.width + 5e-7 : b.width })) }, 'test');
+  const dir = tempDir('hi-index-');
+  await writeSweepIndex(dir, expandSweep(config), ['d'], config);
+  const line = readFileSync(join(dir, 'sequence_description.txt'), 'utf8').split('\n')[1];
+  const edges = bandEdges(config.bands.map((b) => b.width));
+  assert.equal(edges.at(-1), 1);
+  assert.equal(line, `bands (width → cumulative upper edge): ${config.bands.map((b, i) => `${i}: ${b.width} → ${edges[i]}`).join('; ')}`);
+  assert.match(line, / → 1$/);
+  assert.deepEqual(prefixesPerBand(q), [1, 2, 2, 4]);
+  assert.equal(prefixesPerBand(q).reduce((a, n) => a + n, 0), prefixNodeCount(q));
 });
 
 test('run: completes, no NaN, observed cells unchanged, row order and header kept', () => {

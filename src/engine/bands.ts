@@ -1,6 +1,7 @@
 // Missingness bands. A row's missing fraction is p = missing cells / columns. With cumulative
 // edges c0 < c1 < ... (rounded to 12 decimals, the last forced to 1): band 0 takes 0 ≤ p ≤ c0
-// (complete rows included), band i takes c(i-1) < p ≤ c(i).
+// (complete rows included), band i takes c(i-1) < p ≤ c(i). bandEdges is the one place edges are
+// made from widths: everything else takes its edges from it (see docs/design.md).
 import type { Matrix } from '../tables/matrix.js';
 import { engineAddon } from './native.js';
 

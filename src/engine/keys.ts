@@ -1,6 +1,7 @@
 // Cache keys of prefix-tree nodes and the seeds derived from them. A node is (dataset, band b,
 // methods of bands 0..b); its key hashes everything its result depends on, so a changed input,
 // width, method or parameter never reuses a stale result, and equal prefixes share one result.
+// What enters a key, and why rank 0's dispatcher names nodes without one: see docs/design.md.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { log } from '../log/logger.js';
 import { writeMatrix } from '../tables/io.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { bandEdges } from './bands.js';
 import { methodParams, type RunConfig } from './config.js';
 import type { DatasetState } from './dataset.js';
 import { sequenceNodes, stitchTable } from './group.js';
@@ -241,10 +242,11 @@ export async function writeSweepIndex(outDir: string, sequences: readonly Sequen
   const header = ['sequence', 'label', ...Array.from({ length: nb }, (_, b) => `band_${b}`)];
   const rows = sequences.map((s) => [String(s.id), s.label, ...s.methods].join(','));
   await writeIfChanged(join(outDir, 'imputation_sequence_index.csv'), [header.join(','), ...rows].join('\n') + '\n');
-  const edges = config.bands.reduce<number[]>((a, b) => [...a, (a.at(-1) ?? 0) + b.width], []);
+  // The edges the bands are assigned with (bandEdges, the one rule: see docs/design.md).
+  const edges = bandEdges(config.bands.map((b) => b.width));
   const desc = [
     `${sequences.length} sequences × ${datasets.length} datasets (${datasets.join(', ')})`,
-    `bands (width → cumulative upper edge): ${config.bands.map((b, i) => `${i}: ${b.width} → ${Math.round(edges[i]! * 1e12) / 1e12}`).join('; ')}`,
+    `bands (width → cumulative upper edge): ${config.bands.map((b, i) => `${i}: ${b.width} → ${edges[i]}`).join('; ')}`,
     `seed ${config.seed}; band_all_missing ${config.band_all_missing}`,
     '',
     ...sequences.map((s) => `${s.label}: ${s.methods.map((m, b) => `band ${b}=${m}`).join(', ')}`),

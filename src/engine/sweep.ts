@@ -21,13 +21,16 @@ export function expandSweep(config: RunConfig): Sequence[] {
   return prefixes.map((methods, id) => ({ id, methods, label: `seq_${id}_${methods.join('_')}` }));
 }
 
+/**
+ * Number of distinct method prefixes of length b+1 for each band b (the prefix-tree nodes of band
+ * b per dataset): the product of the alternatives of bands 0..b.
+ */
+export function prefixesPerBand(config: RunConfig): number[] {
+  let width = 1;
+  return config.bands.map((band) => (width *= band.methods.length));
+}
+
 /** Number of distinct method prefixes of length b+1, summed over bands: the prefix-tree nodes per dataset. */
 export function prefixNodeCount(config: RunConfig): number {
-  let total = 0;
-  let width = 1;
-  for (const band of config.bands) {
-    width *= band.methods.length;
-    total += width;
-  }
-  return total;
+  return prefixesPerBand(config).reduce((a, n) => a + n, 0);
 }

@@ -86,6 +86,20 @@ export interface DispatchOptions {
   keepDatasets?: number;
 }
 
+/**
+ * The dispatcher's name for prefix-tree node (band b, methods[0..b]) of a dataset, within one run.
+ * It is not the engine's node key (src/engine/keys.ts nodeKey): that key hashes the input file's
+ * bytes, and rank 0 does not read the tables to dispatch them (workers load them lazily; hashing
+ * every input first would delay the first task by a full read of each). Within one run the
+ * configuration (edges, parameters, seed) is fixed and a dataset name stands for one file, so
+ * (dataset, band, method prefix) names the node nodeKey names; across runs and jobs the key (and
+ * the node's lock file) is what counts. The id only decides what to hand out next, never a
+ * result. See docs/design.md.
+ */
+export function dispatchNodeId(dataset: string, methods: readonly string[], b: number): string {
+  return `${dataset}\u0000${b}\u0000${methods.slice(0, b + 1).join(',')}`;
+}
+
 /** Delay before an item whose node is claimed by another job is offered again. */
 export const BUSY_RETRY_MS = 500;
 
@@ -129,7 +143,7 @@ export async function dispatch(pool: WorkerPool, items: readonly WorkItem[], hoo
   const resolved = new Map<Queued, number>();
   let slotsDone = 0;
 
-  const nodeId = (item: WorkItem, b: number): string => `${item.dataset}\u0000${b}\u0000${item.methods.slice(0, b + 1).join(',')}`;
+  const nodeId = (item: WorkItem, b: number): string => dispatchNodeId(item.dataset, item.methods, b);
   /** The node this item would compute next, as far as the dispatcher knows (null = none left). */
   const predicted = (q: Queued): string | null => {
     const rows = stats.bandRows.get(q.item.dataset);

@@ -21,8 +21,8 @@
 //   gan                                 min(F, batch_size) × k   (a fixed number of iterations)
 import { bandEdges } from '../engine/bands.js';
 import type { RunConfig } from '../engine/config.js';
-import { expandSweep } from '../engine/sweep.js';
-import { dispatch, type Clock, type WorkItem } from './dispatcher.js';
+import { expandSweep, prefixesPerBand } from '../engine/sweep.js';
+import { dispatch, dispatchNodeId, type Clock, type WorkItem } from './dispatcher.js';
 import type { WorkerPool } from './pool.js';
 import type { DoneMsg, TaskMsg } from './protocol.js';
 
@@ -110,11 +110,11 @@ export function workAndCriticalPath(config: RunConfig, tables: readonly PlanTabl
   let nodeSeconds = 0;
   let nodes = 0;
   let criticalPath = 0;
+  const perBand = prefixesPerBand(config);
   for (const t of tables) {
-    let width = 1;
     let chain = costs.load(t.name) + costs.output(t.name);
     config.bands.forEach((band, b) => {
-      width *= band.methods.length;
+      const width = perBand[b]!;
       if ((t.bandRows[b] ?? 0) === 0) return;
       // Every prefix ending in a method pays that method's cost at this band.
       const per = band.methods.map((m) => costs.node(t, b, m) + costs.task(t.name));
@@ -173,7 +173,7 @@ class VirtualPool implements WorkerPool {
     this.tables = new Map(tables.map((t) => [t.name, t]));
   }
   private nodeId(task: TaskMsg, b: number): string {
-    return `${task.dataset}\u0000${task.methods.slice(0, b + 1).join(',')}`;
+    return dispatchNodeId(task.dataset, task.methods, b);
   }
   send(worker: number, task: TaskMsg): Promise<void> {
     const t = this.tables.get(task.dataset)!;

@@ -8,7 +8,7 @@ import type { RunConfig } from '../engine/config.js';
 import { ManifestWriter, writeRunSummary, writeSweepIndex, type RunSummary } from '../engine/outputs.js';
 import { createProgress } from '../engine/progress.js';
 import { DiskStore } from '../engine/store.js';
-import { expandSweep } from '../engine/sweep.js';
+import { expandSweep, prefixesPerBand } from '../engine/sweep.js';
 import { log } from '../log/logger.js';
 import type { Communicator } from '../mpi/world.js';
 import { discoverDatasets } from '../tables/datasets.js';
@@ -163,6 +163,7 @@ function summarize(
   let empty = 0;
   let slots = 0;
   const nBaselines = new Set(config.bands.flatMap((b) => b.methods)).size;
+  const perBand = prefixesPerBand(config);
   for (const [name, rows] of stats.bandRows) {
     if (stats.failedDatasets.has(name)) continue;
     // --evaluate baselines: one computed band per baseline method, no empty groups.
@@ -170,10 +171,8 @@ function summarize(
       slots += nBaselines;
       continue;
     }
-    let width = 1;
     rows.forEach((r, b) => {
-      width *= config.bands[b]!.methods.length;
-      if (r === 0) empty += width;
+      if (r === 0) empty += perBand[b]!;
       else slots += nSeq;
     });
   }
