@@ -25,6 +25,22 @@ test('mpiexec -n 4: ring send/recv (JSON and 1 MiB bytes into a reused buffer) a
   }
 });
 
+test('mpiexec -n 2: recvSync (bounded spin, no promise): empty, late arrival, every size class, call order', async () => {
+  const r = await mpirun(2, [script('sync.js')], { timeoutS: 60 });
+  assert.equal(r.code, 0, r.stderr);
+  const c = lastJson(r.stdout);
+  assert.deepEqual(c, {
+    emptyIsNull: true,
+    emptyNoSpinIsNull: true,
+    lateCaught: true,
+    sizes: [true, true, true, true, true, true, true, true],
+    fresh: true,
+    orderNull: true,
+    orderPending: true,
+    orderSecond: true,
+  });
+});
+
 test('mpiexec -n 4: TAG_STOP shuts every worker down after the queue empties', async () => {
   const r = await mpirun(4, [script('stop.js'), '50'], { timeoutS: 60 });
   assert.equal(r.code, 0, r.stderr);

@@ -10,6 +10,11 @@
 // target buffer (no copy, and contiguous so the MPI's single-copy shared-memory path applies).
 // MPI's non-overtaking rule (same source, tag, communicator) keeps the pair together; the
 // receiver takes both in one native call, so no other receive can come between them.
+//
+// Latency: a small-message round costs two N-API calls (send, tryRecv) and no heap allocation
+// here. A receive that has to wait pre-posts an MPI_Irecv and spins on MPI_Test (the message is
+// matched and copied on arrival by the progress engine, cheaper than MPI_Improbe + MPI_Mrecv
+// through the unexpected queue), and cancels it when the spin budget runs out.
 #include <dlfcn.h>
 #include <unistd.h>
 #include <mpi.h>
@@ -41,6 +46,11 @@ std::unordered_map<uint32_t, std::unique_ptr<Pending>> g_pending;
 uint32_t g_next_id = 1;
 int g_provided = -1;
 std::vector<char> g_scratch(kSmallMessage + 1);
+// A record of a send that completed at once, kept for the next send: no allocation per message.
+std::unique_ptr<Pending> g_spare;
+// Set after MPI_Init_thread, cleared before MPI_Finalize (this addon is the only one that calls
+// them): spares the hot calls two MPI_Initialized/MPI_Finalized queries each.
+bool g_live = false;
 
 uint32_t NextId() {
   uint32_t id = g_next_id++;
@@ -73,6 +83,7 @@ bool IsFinalized() {
 }
 
 void RequireLive(Napi::Env env) {
+  if (g_live) return;
   if (!IsInitialized() || IsFinalized())
     throw Napi::Error::New(env, "MPI is not initialized (or already finalized)");
 }
@@ -104,6 +115,7 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
   MPI_CHECK(env, MPI_Init_thread(nullptr, nullptr, required, &provided));
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   g_provided = provided;
+  g_live = true;
   return Napi::Number::New(env, provided);
 }
 
@@ -156,7 +168,7 @@ Napi::Value Send(const Napi::CallbackInfo& info) {
   auto kind = static_cast<unsigned char>(info[2].As<Napi::Number>().Uint32Value());
   Napi::Uint8Array body = info[3].As<Napi::Uint8Array>();
   size_t n = body.ByteLength();
-  auto p = std::make_unique<Pending>();
+  std::unique_ptr<Pending> p = g_spare ? std::move(g_spare) : std::make_unique<Pending>();
   if (n <= kSmallMessage) {
     p->owned.resize(n + 1);
     p->owned[0] = static_cast<char>(kind);
@@ -181,7 +193,11 @@ Napi::Value Send(const Napi::CallbackInfo& info) {
   }
   int done = 0;
   int rc = MPI_Testall(2, p->requests, &done, MPI_STATUSES_IGNORE);
-  if (rc == MPI_SUCCESS && done) return Napi::Number::New(env, 0);
+  if (rc == MPI_SUCCESS && done) {
+    p->keep.Reset();
+    g_spare = std::move(p);  // MPI is done with its buffers (requests are MPI_REQUEST_NULL again)
+    return Napi::Number::New(env, 0);
+  }
   // Still in flight (or failed): the record owns the buffers MPI may be reading, keep it.
   uint32_t id = NextId();
   g_pending.emplace(id, std::move(p));
@@ -197,7 +213,13 @@ Napi::Value Test(const Napi::CallbackInfo& info) {
   if (it == g_pending.end()) return Napi::Boolean::New(env, true);
   int done = 0;
   MPI_CHECK(env, MPI_Testall(2, it->second->requests, &done, MPI_STATUSES_IGNORE));
-  if (done) g_pending.erase(it);
+  if (done) {
+    if (!g_spare) {
+      it->second->keep.Reset();
+      g_spare = std::move(it->second);
+    }
+    g_pending.erase(it);
+  }
   return Napi::Boolean::New(env, done != 0);
 }
 
@@ -214,47 +236,96 @@ Napi::Value SetStatusArray(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+[[noreturn]] void ThrowNotCodec(Napi::Env env) {
+  throw Napi::Error::New(env, "received an MPI message that does not carry the hierimpute codec header");
+}
+
+// Receives the next message matching (source, tag) into g_scratch, waiting at most spin µs.
+// Returns its byte count (status filled), or -1 when none came (nothing consumed).
+int ReceiveHead(Napi::Env env, int source, int tag, double spin, MPI_Status* status) {
+  // Already here (the usual case when polled from the event loop): take it from the
+  // unexpected queue. MPI_Improbe/MPI_Mrecv, because the size is not known before matching.
+  int flag = 0;
+  MPI_Message msg;
+  MPI_CHECK(env, MPI_Improbe(source, tag, MPI_COMM_WORLD, &flag, &msg, status));
+  int count = 0;
+  if (flag) {
+    MPI_CHECK(env, MPI_Get_count(status, MPI_BYTE, &count));
+    if (count < 1 || static_cast<size_t>(count) > kSmallMessage + 1) {
+      // Take it off the queue anyway, or every later receive would trip on it again.
+      std::vector<char> sink(count > 0 ? static_cast<size_t>(count) : 1);
+      MPI_Mrecv(sink.data(), count, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
+      ThrowNotCodec(env);
+    }
+    MPI_CHECK(env, MPI_Mrecv(g_scratch.data(), count, MPI_BYTE, &msg, MPI_STATUS_IGNORE));
+    return count;
+  }
+  if (spin <= 0) return -1;
+  // Not yet: post the receive, so the progress engine matches the message and copies it in on
+  // arrival, and spin on MPI_Test. Reading the clock costs about as much as a test, so it is read
+  // every 32 tests only.
+  MPI_Request req = MPI_REQUEST_NULL;
+  MPI_CHECK(env, MPI_Irecv(g_scratch.data(), static_cast<int>(g_scratch.size()), MPI_BYTE, source, tag,
+                           MPI_COMM_WORLD, &req));
+  const auto start = std::chrono::steady_clock::now();
+  int done = 0;
+  for (unsigned i = 1;; ++i) {
+    int rc = MPI_Test(&req, &done, status);
+    if (rc != MPI_SUCCESS) {
+      int cls = rc;
+      MPI_Error_class(rc, &cls);
+      if (cls == MPI_ERR_TRUNCATE) ThrowNotCodec(env);  // a body larger than any header: not ours
+      ThrowMpi(env, rc, "MPI_Test");
+    }
+    if (done) break;
+    if ((i & 31) == 0 &&
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() >= spin) {
+      // Budget spent: withdraw the receive. It may have matched in the meantime; then it is ours.
+      MPI_CHECK(env, MPI_Cancel(&req));
+      MPI_CHECK(env, MPI_Wait(&req, status));
+      int cancelled = 0;
+      MPI_CHECK(env, MPI_Test_cancelled(status, &cancelled));
+      if (cancelled) return -1;
+      break;
+    }
+  }
+  MPI_CHECK(env, MPI_Get_count(status, MPI_BYTE, &count));
+  if (count < 1) ThrowNotCodec(env);
+  return count;
+}
+
 // tryRecv(source, tag, spinMicros, into?) -> null | payload (Buffer, or `into` itself)
-// Matches with MPI_Improbe/MPI_Mrecv (safe with ANY_SOURCE). Spins at most spinMicros.
-// The envelope goes to the status array: [source, tag, kind, body length].
+// Takes a message that is already there, or spins at most spinMicros for one (see ReceiveHead);
+// with ANY_SOURCE/ANY_TAG too. The envelope goes to the status array:
+// [source, tag, kind, body length]. One N-API call per message, no allocation with `into`.
 Napi::Value TryRecv(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (g_status == nullptr) throw Napi::Error::New(env, "tryRecv before setStatusArray");
   int source = Source(info[0]);
   int tag = Tag(info[1]);
   double spin = info.Length() > 2 && info[2].IsNumber() ? info[2].As<Napi::Number>().DoubleValue() : 0;
-  MPI_Message msg;
   MPI_Status status;
-  int flag = 0;
-  std::chrono::steady_clock::time_point start;
-  if (spin > 0) start = std::chrono::steady_clock::now();
-  for (;;) {
-    MPI_CHECK(env, MPI_Improbe(source, tag, MPI_COMM_WORLD, &flag, &msg, &status));
-    if (flag || spin <= 0) break;
-    auto us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
-    if (us >= spin) break;
-  }
-  if (!flag) return env.Null();
-  int count = 0;
-  MPI_CHECK(env, MPI_Get_count(&status, MPI_BYTE, &count));
-  if (count < 1 || static_cast<size_t>(count) > kSmallMessage + 1)
-    throw Napi::Error::New(env, "received an MPI message that does not carry the hierimpute codec header");
-  MPI_CHECK(env, MPI_Mrecv(g_scratch.data(), count, MPI_BYTE, &msg, MPI_STATUS_IGNORE));
+  int count = ReceiveHead(env, source, tag, spin, &status);
+  if (count < 0) return env.Null();
   auto header = static_cast<unsigned char>(g_scratch[0]);
   bool large = (header & kLargeFlag) != 0;
   size_t n = static_cast<size_t>(count) - 1;
   if (large) {
     uint64_t len = 0;
+    if (static_cast<size_t>(count) < 1 + sizeof len) ThrowNotCodec(env);
     std::memcpy(&len, g_scratch.data() + 1, sizeof len);
     n = static_cast<size_t>(len);
   }
-  bool into = info.Length() > 3 && info[3].IsTypedArray() && info[3].As<Napi::Uint8Array>().ByteLength() >= n;
   Napi::Value payload;
-  uint8_t* target;
-  if (into) {
-    payload = info[3];
-    target = info[3].As<Napi::Uint8Array>().Data();
-  } else {
+  uint8_t* target = nullptr;
+  if (info.Length() > 3 && info[3].IsTypedArray()) {
+    Napi::Uint8Array into = info[3].As<Napi::Uint8Array>();  // one napi_get_typedarray_info
+    if (into.ByteLength() >= n) {
+      payload = info[3];
+      target = into.Data();
+    }
+  }
+  if (target == nullptr) {
     auto buf = Napi::Buffer<uint8_t>::New(env, n);
     payload = buf;
     target = buf.Data();
@@ -321,6 +392,8 @@ Napi::Value Finalize(const Napi::CallbackInfo& info) {
     p.release();
   }
   g_pending.clear();
+  g_live = false;
+  g_spare.reset();
   MPI_CHECK(env, MPI_Finalize());
   return env.Undefined();
 }

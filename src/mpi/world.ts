@@ -4,9 +4,11 @@
 // the event loop: with setImmediate for `hotWindowMs` after the last progress (a peer that was
 // descheduled for a time slice must not push us into timer sleeps), then with timers backing
 // off to 2 ms (idle ranks on an oversubscribed node must not starve the busy ones).
+// recvSync() is the same first step without a promise: for code that alternates sends and
+// receives (ping-pong, request/reply) and would otherwise pay a promise and a microtask per message.
 import { buildInfo, buildInfoPath, mpiBuildHowTo, mpiBuilt } from '../bindings/paths.js';
 import { loadAddon } from '../bindings/load.js';
-import { decode, encode, type Decoded, type Payload } from './codec.js';
+import { decode, encode, KIND_BYTES, type Decoded, type Payload } from './codec.js';
 import { detectLaunch, type Launch } from './launch.js';
 import { ANY_SOURCE, ANY_TAG, type Tag } from './tags.js';
 
@@ -34,6 +36,13 @@ export interface Communicator {
   /** Resolves once MPI no longer needs the payload's memory. */
   send(dest: number, tag: Tag, payload: Payload): Promise<void>;
   recv(options?: RecvOptions): Promise<Message>;
+  /**
+   * Synchronous receive: the matching message if it is already there or arrives within the bounded
+   * spin (`spinMicros`, default pollTuning.spinMicros), else null and nothing is consumed. Never
+   * blocks longer than the spin. Returns null while recv() calls are still pending, so messages are
+   * still taken in call order. Typical use: `w.recvSync(o) ?? (await w.recv(o))`.
+   */
+  recvSync(options?: RecvOptions & { spinMicros?: number }): Message | null;
   /** Non-blocking probe: a matching message's envelope, or null. */
   probe(options?: { source?: number; tag?: Tag | typeof ANY_TAG }): ProbeResult | null;
   barrier(): Promise<void>;
@@ -76,6 +85,9 @@ export const pollTuning = {
   maxDelayMs: 2,
 };
 
+/** What send() returns when MPI is already done with the payload: shared, nothing allocated. */
+const SENT: Promise<void> = Promise.resolve();
+
 type Waiter =
   | { kind: 'recv'; source: number; tag: number; into?: Uint8Array; resolve: (m: Message) => void; reject: (e: Error) => void }
   | { kind: 'request'; id: number; resolve: () => void; reject: (e: Error) => void };
@@ -115,7 +127,7 @@ class MpiWorld implements Communicator {
     this.checkPeer(dest, 'send to');
     const { kind, body } = encode(payload);
     const id = this.addon.send(dest, tag, kind, body);
-    if (id === 0) return Promise.resolve();
+    if (id === 0) return SENT;
     return new Promise((resolve, reject) => this.enqueue({ kind: 'request', id, resolve, reject }));
   }
 
@@ -129,6 +141,14 @@ class MpiWorld implements Communicator {
       if (hit) return Promise.resolve(this.message(hit));
     }
     return new Promise((resolve, reject) => this.enqueue({ kind: 'recv', source, tag, into: options.into, resolve, reject }));
+  }
+
+  recvSync(options: RecvOptions & { spinMicros?: number } = {}): Message | null {
+    if (this.waiters.length !== 0) return null;
+    const source = options.source ?? ANY_SOURCE;
+    if (source !== ANY_SOURCE) this.checkPeer(source, 'receive from');
+    const hit = this.addon.tryRecv(source, options.tag ?? ANY_TAG, options.spinMicros ?? pollTuning.spinMicros, options.into);
+    return hit ? this.message(hit) : null;
   }
 
   probe(options: { source?: number; tag?: Tag | typeof ANY_TAG } = {}): ProbeResult | null {
@@ -153,8 +173,15 @@ class MpiWorld implements Communicator {
   }
 
   private message(payload: Uint8Array): Message {
-    const [source, tag, kind, length] = this.status as unknown as [number, number, number, number];
-    const body = Buffer.from(payload.buffer, payload.byteOffset, length);
+    const st = this.status;
+    const source = st[0]!;
+    const tag = st[1]!;
+    const kind = st[2]!;
+    const length = st[3]!;
+    // A Buffer of exactly the body (a fresh one from the addon, or an `into` of that size) is the
+    // payload as it is; otherwise a view of its first `length` bytes.
+    const body = Buffer.isBuffer(payload) && payload.length === length ? payload : Buffer.from(payload.buffer, payload.byteOffset, length);
+    if (kind === KIND_BYTES) return { source, tag, length, kind: 'bytes', payload: body };
     return { source, tag, length, ...decode(kind, body) };
   }
 
@@ -240,6 +267,12 @@ class SingleWorld implements Communicator {
     const i = this.queue.findIndex((m) => matches(m, source, tag));
     if (i >= 0) return Promise.resolve(this.queue.splice(i, 1)[0]!);
     return new Promise((resolve) => this.waiters.push({ source, tag, resolve }));
+  }
+
+  recvSync(options: RecvOptions = {}): Message | null {
+    if (this.waiters.length !== 0) return null;
+    const i = this.queue.findIndex((m) => matches(m, options.source ?? ANY_SOURCE, options.tag ?? ANY_TAG));
+    return i >= 0 ? this.queue.splice(i, 1)[0]! : null;
   }
 
   probe(options: { source?: number; tag?: Tag | typeof ANY_TAG } = {}): ProbeResult | null {
