@@ -55,7 +55,17 @@ export async function main() {
   for (const method of ['knn', 'xgboost', 'iterative_simple']) {
     const res = {};
     for (const mode of ['global_mean', 'impute']) {
-      const cfg = validateConfig({ bands: [{ width: 0.1, methods: ['knn'] }, { width: 0.9, methods: [method] }], band_all_missing: mode, params: method === 'xgboost' ? { xgboost: { n_estimators: 50 } } : {} }, 'bench');
+      const cfg = validateConfig(
+        {
+          bands: [
+            { width: 0.1, methods: ['knn'] },
+            { width: 0.9, methods: [method] },
+          ],
+          band_all_missing: mode,
+          params: method === 'xgboost' ? { xgboost: { n_estimators: 50 } } : {},
+        },
+        'bench',
+      );
       const errs = [];
       for (const seed of [1, 2, 3]) {
         const { truth, masked } = makeData(seed);
@@ -66,7 +76,11 @@ export async function main() {
     }
     rows.push([method, res.global_mean.toFixed(4), res.impute.toFixed(4), `${(res.global_mean / res.impute).toFixed(2)}×`]);
   }
-  printTable('band_all_missing on data with known truth (RMSE of hidden cells, mean of 3 seeds; 1,500×10, 30 % of rows miss a 4-column block)', ['band 1 method', 'global_mean (reference)', 'impute (default)', 'error ratio'], rows);
+  printTable(
+    'band_all_missing on data with known truth (RMSE of hidden cells, mean of 3 seeds; 1,500×10, 30 % of rows miss a 4-column block)',
+    ['band 1 method', 'global_mean (reference)', 'impute (default)', 'error ratio'],
+    rows,
+  );
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await main();

@@ -18,7 +18,7 @@ const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 
 function randomMatrix() {
   let s = 42;
-  const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296);
+  const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296;
   const names = Array.from({ length: COLS }, (_, c) => `feature_${c}`);
   const columns = names.map((_, c) => {
     const col = new Float32Array(ROWS);
@@ -99,14 +99,17 @@ export async function main() {
       name,
       `${(secs[i] * 1000).toFixed(0)} ms`,
       `${(res[i].cpu * 1000).toFixed(0)} ms`,
-      `${((ROWS / secs[i]) / 1e6).toFixed(2)} M rows/s`,
+      `${(ROWS / secs[i] / 1e6).toFixed(2)} M rows/s`,
       `${((ROWS * COLS) / secs[i] / 1e6).toFixed(1)} M cells/s`,
     ]);
     rows[0].push(`${(secs[1] / secs[0]).toFixed(1)}× faster than plain JS (CPU ${(res[1].cpu / res[0].cpu).toFixed(1)}×)`);
     rows[2].push(`${(secs[3] / secs[2]).toFixed(1)}× faster than plain JS (CPU ${(res[3].cpu / res[2].cpu).toFixed(1)}×)`);
     for (const r of rows) if (r.length < 6) r.push('');
-    printTable(`CSV ${ROWS} × ${COLS} (${mb.toFixed(1)} MB), medians of ${REPEATS} runs; load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores`,
-      ['case', 'wall', 'CPU', 'rows/s (wall)', 'cells/s (wall)', 'note'], rows);
+    printTable(
+      `CSV ${ROWS} × ${COLS} (${mb.toFixed(1)} MB), medians of ${REPEATS} runs; load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores`,
+      ['case', 'wall', 'CPU', 'rows/s (wall)', 'cells/s (wall)', 'note'],
+      rows,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

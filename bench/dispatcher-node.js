@@ -12,7 +12,17 @@ await withWorld({}, async (w) => {
       const m = await w.recv({ source: 0 });
       if (m.tag === TAG_STOP) return;
       const t = m.payload;
-      await w.send(0, TAG_DONE, { seq_idx: t.seq_idx, dataset: t.dataset, done: true, progressed: true, outcome: 'computed', band: 0, next: -1, method: 'mean', seconds: 0 });
+      await w.send(0, TAG_DONE, {
+        seq_idx: t.seq_idx,
+        dataset: t.dataset,
+        done: true,
+        progressed: true,
+        outcome: 'computed',
+        band: 0,
+        next: -1,
+        method: 'mean',
+        seconds: 0,
+      });
     }
   }
   const items = Array.from({ length: tasks }, (_, i) => ({ seq_idx: i, dataset: `d${i % 97}`, widths: [1], methods: ['mean'] }));

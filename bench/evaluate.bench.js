@@ -24,7 +24,9 @@ function bigData() {
 
 async function once(data, extra = []) {
   const out = mkdtempSync(join(tmpdir(), 'hi-bench-eval-'));
-  const r = await noLauncher([cli, 'run', '--preset', 'quick', '--data', data, '--out', out, '--progress=false', '--evaluate', ...extra], { hardTimeoutMs: 600_000 });
+  const r = await noLauncher([cli, 'run', '--preset', 'quick', '--data', data, '--out', out, '--progress=false', '--evaluate', ...extra], {
+    hardTimeoutMs: 600_000,
+  });
   if (r.code !== 0) throw new Error(r.stderr);
   const ev = JSON.parse(readFileSync(join(out, 'evaluation.json'), 'utf8'));
   const cells = Object.values(ev.hidden_cells).reduce((a, b) => a + b, 0);

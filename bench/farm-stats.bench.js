@@ -16,7 +16,8 @@ const cli = join(root, 'dist', 'main.js');
 async function farm(base) {
   const data = join(base, 'data');
   mkdirSync(data, { recursive: true });
-  for (let i = 0; i < 10; i++) writeFileSync(join(data, `t${String(i).padStart(2, '0')}.csv`), generate({ rows: 400, cols: 8, seed: 300 + i, name: `t${i}` }));
+  for (let i = 0; i < 10; i++)
+    writeFileSync(join(data, `t${String(i).padStart(2, '0')}.csv`), generate({ rows: 400, cols: 8, seed: 300 + i, name: `t${i}` }));
   const out = join(base, 'out');
   const r = await mpirun(3, [cli, 'run', '--preset', 'quick', '--data', data, '--out', out, '--progress=false'], { timeoutS: 300 });
   if (r.code !== 0) throw new Error(r.stderr);
@@ -24,7 +25,16 @@ async function farm(base) {
   printTable(
     'quick preset, 10 tables × 400 × 8, mpiexec -n 3 (2 workers)',
     ['wall_s', 'worker_busy_share', 'dataset loads per rank', 'cache hits per rank', 'rank-0 ms per item', 'rank-0 ms per reply'],
-    [[s.wall_s.toFixed(2), s.worker_busy_share.toFixed(3), JSON.stringify(s.dataset_loads), JSON.stringify(s.dataset_cache_hits), s.rank0_ms_per_item.toFixed(3), s.rank0_ms_per_reply.toFixed(3)]],
+    [
+      [
+        s.wall_s.toFixed(2),
+        s.worker_busy_share.toFixed(3),
+        JSON.stringify(s.dataset_loads),
+        JSON.stringify(s.dataset_cache_hits),
+        s.rank0_ms_per_item.toFixed(3),
+        s.rank0_ms_per_reply.toFixed(3),
+      ],
+    ],
   );
 }
 
@@ -41,7 +51,11 @@ async function startup() {
     e.push(await time(['-e', '0']));
     v.push(await time([cli, '--version']));
   }
-  printTable(`start-up, medians of ${REPEATS}`, ['node -e 0 (ms)', 'hierimpute --version (ms)', 'ratio'], [[median(e).toFixed(0), median(v).toFixed(0), (median(v) / median(e)).toFixed(2)]]);
+  printTable(
+    `start-up, medians of ${REPEATS}`,
+    ['node -e 0 (ms)', 'hierimpute --version (ms)', 'ratio'],
+    [[median(e).toFixed(0), median(v).toFixed(0), (median(v) / median(e)).toFixed(2)]],
+  );
 }
 
 export async function main() {

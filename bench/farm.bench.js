@@ -46,7 +46,11 @@ export async function main() {
     base ??= wall;
     sweepRows.push([n, `${wall.toFixed(2)} s`, `${inner.toFixed(2)} s`, `${(base / wall).toFixed(2)}×`, Math.max(...runs.map((r) => r.requeues))]);
   }
-  printTable(`quick sweep on examples/data (4 sequences × 2 datasets), medians of ${REPEATS}; 2 cores, so >2 ranks are oversubscribed`, ['ranks', 'wall (incl. launch)', 'sweep (run-summary wall_s)', 'speed-up vs 1', 'requeues w/o progress'], sweepRows);
+  printTable(
+    `quick sweep on examples/data (4 sequences × 2 datasets), medians of ${REPEATS}; 2 cores, so >2 ranks are oversubscribed`,
+    ['ranks', 'wall (incl. launch)', 'sweep (run-summary wall_s)', 'speed-up vs 1', 'requeues w/o progress'],
+    sweepRows,
+  );
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await main();

@@ -38,7 +38,7 @@ const K = 5;
 // ---- data: seeded, float32, correlated columns, 1-3 missing cells in a share of the rows ----
 function makeTable(seed) {
   let s = seed >>> 0;
-  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const rnd = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const gauss = () => Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
   const columns = Array.from({ length: p }, () => new Float32Array(n));
   for (let i = 0; i < n; i++) {
@@ -49,7 +49,10 @@ function makeTable(seed) {
       for (let t = 0; t < m; t++) columns[Math.floor(rnd() * p)][i] = NaN;
     }
   }
-  return makeMatrix(Array.from({ length: p }, (_, j) => `x${j}`), columns);
+  return makeMatrix(
+    Array.from({ length: p }, (_, j) => `x${j}`),
+    columns,
+  );
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

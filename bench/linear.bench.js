@@ -27,9 +27,16 @@ function parseArgs(argv) {
   return out;
 }
 
-function rng(seed) { // mulberry32
+function rng(seed) {
+  // mulberry32
   let a = seed >>> 0;
-  return () => { a = (a + 0x6d2b79f5) >>> 0; let t = a; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 export function makeTable(n, d, seed, hidden = 0.2) {
@@ -49,15 +56,28 @@ export function makeTable(n, d, seed, hidden = 0.2) {
   const columns = truth.map((c) => Float32Array.from(c));
   for (let i = 0; i < n; i++) {
     let kept = 0;
-    for (let j = 0; j < d; j++) if (r() < hidden) columns[j][i] = NaN; else kept++;
-    if (kept === 0) { const j = Math.floor(r() * d); columns[j][i] = truth[j][i]; } // keep one cell per row
+    for (let j = 0; j < d; j++)
+      if (r() < hidden) columns[j][i] = NaN;
+      else kept++;
+    if (kept === 0) {
+      const j = Math.floor(r() * d);
+      columns[j][i] = truth[j][i];
+    } // keep one cell per row
   }
   return { data: { names: truth.map((_, j) => `c${j}`), columns, nRows: n }, truth };
 }
 
 function rmse(t, out) {
-  let s = 0, k = 0;
-  t.data.columns.forEach((col, j) => col.forEach((v, i) => { if (Number.isNaN(v)) { s += (out.columns[j][i] - t.truth[j][i]) ** 2; k++; } }));
+  let s = 0,
+    k = 0;
+  t.data.columns.forEach((col, j) =>
+    col.forEach((v, i) => {
+      if (Number.isNaN(v)) {
+        s += (out.columns[j][i] - t.truth[j][i]) ** 2;
+        k++;
+      }
+    }),
+  );
   return Math.sqrt(s / k);
 }
 
@@ -90,12 +110,19 @@ function sklearnRun(t, reps) {
   const dir = mkdtempSync(join(tmpdir(), 'hierimpute-bench-linear-'));
   try {
     const base = join(dir, 'table');
-    const n = t.data.nRows, d = t.data.columns.length;
-    const flat = (cols) => { const a = new Float32Array(cols.length * n); cols.forEach((c, j) => a.set(c, j * n)); return Buffer.from(a.buffer); };
+    const n = t.data.nRows,
+      d = t.data.columns.length;
+    const flat = (cols) => {
+      const a = new Float32Array(cols.length * n);
+      cols.forEach((c, j) => a.set(c, j * n));
+      return Buffer.from(a.buffer);
+    };
     writeFileSync(`${base}.x`, flat(t.data.columns));
     writeFileSync(`${base}.t`, flat(t.truth));
     const r = spawnSync(PY, ['-c', PY_SCRIPT, base, String(n), String(d), String(reps)], {
-      encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' }, maxBuffer: 1 << 24,
+      encoding: 'utf8',
+      env: { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' },
+      maxBuffer: 1 << 24,
     });
     if (r.status !== 0) return { skipped: `python failed: ${r.stderr.trim().split('\n').pop()}` };
     const res = JSON.parse(r.stdout.trim().split('\n').pop());
@@ -110,14 +137,29 @@ function sklearnRun(t, reps) {
 
 export async function main(argv = process.argv.slice(2)) {
   const a = parseArgs(argv);
-  const ROWS = a.rows ?? 10000, COLS = a.cols ?? 20, REPS = a.reps ?? 5, SK_REPS = a['sk-reps'] ?? 3;
+  const ROWS = a.rows ?? 10000,
+    COLS = a.cols ?? 20,
+    REPS = a.reps ?? 5,
+    SK_REPS = a['sk-reps'] ?? 3;
   const t = makeTable(ROWS, COLS, 7);
-  const params = { estimator: 'bayesian_ridge', nEstimators: 0, maxDepth: 0, learningRate: 0.3, maxIter: 10, tol: 1e-3, seed: 0, threads: 1, divergence: 'clip' };
+  const params = {
+    estimator: 'bayesian_ridge',
+    nEstimators: 0,
+    maxDepth: 0,
+    learningRate: 0.3,
+    maxIter: 10,
+    tol: 1e-3,
+    seed: 0,
+    threads: 1,
+    divergence: 'clip',
+  };
   await runMice(t.data, 0, params, 'iterative_linear'); // warm-up (addon load, page faults)
-  const secs = [], cpu = [];
+  const secs = [],
+    cpu = [];
   let res;
   for (let r = 0; r < REPS; r++) {
-    const t0 = performance.now(), c0 = process.cpuUsage();
+    const t0 = performance.now(),
+      c0 = process.cpuUsage();
     res = await runMice(t.data, 0, params, 'iterative_linear');
     const c = process.cpuUsage(c0);
     secs.push((performance.now() - t0) / 1000);
@@ -128,19 +170,42 @@ export async function main(argv = process.argv.slice(2)) {
   const same = viaRegistry.columns.every((c, j) => c.every((v, i) => Object.is(v, res.matrix.columns[j][i])));
   const ours = { secs: median(secs), cpu: median(cpu), rmse: rmse(t, res.matrix), nIter: res.nIter };
   const sk = sklearnRun(t, SK_REPS);
-  const rows = [{ method: 'native iterative_linear', table: `${ROWS}x${COLS}`, 'median s': ours.secs.toFixed(3), 'cpu s': ours.cpu.toFixed(3), 'RMSE hidden': ours.rmse.toFixed(6), sweeps: ours.nIter }];
+  const rows = [
+    {
+      method: 'native iterative_linear',
+      table: `${ROWS}x${COLS}`,
+      'median s': ours.secs.toFixed(3),
+      'cpu s': ours.cpu.toFixed(3),
+      'RMSE hidden': ours.rmse.toFixed(6),
+      sweeps: ours.nIter,
+    },
+  ];
   let summary;
   if (sk.skipped) {
     summary = `sklearn comparison skipped: ${sk.skipped}`;
   } else {
-    rows.push({ method: 'sklearn IterativeImputer()', table: `${ROWS}x${COLS}`, 'median s': sk.secs.toFixed(3), 'cpu s': sk.cpu.toFixed(3), 'RMSE hidden': sk.rmse.toFixed(6), sweeps: sk.n_iter });
+    rows.push({
+      method: 'sklearn IterativeImputer()',
+      table: `${ROWS}x${COLS}`,
+      'median s': sk.secs.toFixed(3),
+      'cpu s': sk.cpu.toFixed(3),
+      'RMSE hidden': sk.rmse.toFixed(6),
+      sweeps: sk.n_iter,
+    });
     let maxDiff = 0;
-    t.data.columns.forEach((col, j) => col.forEach((v, i) => { if (Number.isNaN(v)) maxDiff = Math.max(maxDiff, Math.abs(res.matrix.columns[j][i] - sk.columns[j][i])); }));
+    t.data.columns.forEach((col, j) =>
+      col.forEach((v, i) => {
+        if (Number.isNaN(v)) maxDiff = Math.max(maxDiff, Math.abs(res.matrix.columns[j][i] - sk.columns[j][i]));
+      }),
+    );
     const ratio = sk.secs / ours.secs;
-    summary = `speed-up ${ratio.toFixed(1)}x wall, ${(sk.cpu / ours.cpu).toFixed(1)}x cpu vs sklearn (goal >= 5x: ${ratio >= 5 ? 'met' : 'NOT met'}); ` +
+    summary =
+      `speed-up ${ratio.toFixed(1)}x wall, ${(sk.cpu / ours.cpu).toFixed(1)}x cpu vs sklearn (goal >= 5x: ${ratio >= 5 ? 'met' : 'NOT met'}); ` +
       `max |native - sklearn| on hidden cells ${maxDiff.toExponential(2)}`;
   }
-  console.log(`iterative_linear vs sklearn IterativeImputer(), threads=1, medians of ${REPS} (native) / ${SK_REPS} (sklearn) runs; 20 % cells hidden`);
+  console.log(
+    `iterative_linear vs sklearn IterativeImputer(), threads=1, medians of ${REPS} (native) / ${SK_REPS} (sklearn) runs; 20 % cells hidden`,
+  );
   console.table(rows);
   console.log(summary);
   console.log(`registered method = kernel run: ${same}`);

@@ -35,30 +35,50 @@ await withWorld({}, async (w) => {
   const opts = { source: peer, tag: TAG_TASK, into };
   const status = new Int32Array([peer, TAG_TASK, 0, 8]);
   const calls = [
-    ['N-API call without MPI (addon.wtime)', () => perCall(200000, (n) => { for (let i = 0; i < n; i++) a.wtime(); })],
-    ['addon.tryRecv, nothing there (1 MPI_Improbe)', () => perCall(200000, (n) => { for (let i = 0; i < n; i++) a.tryRecv(peer, TAG_TASK, 0, into); })],
-    ['JS: encode + Message via spread + Buffer.from view', () => perCall(200000, (n) => {
-      let k = 0;
-      for (let i = 0; i < n; i++) {
-        const enc = out instanceof Uint8Array ? { kind: 0, body: out } : null;
-        const [source, tag, kind, length] = status;
-        const body = Buffer.from(into.buffer, into.byteOffset, length);
-        const m = { source, tag, length, ...{ kind: kind === 0 ? 'bytes' : 'json', payload: body } };
-        k += m.length + enc.kind;
-      }
-      return k;
-    })],
-    ['JS: encode + Message literal, `into` as the payload', () => perCall(200000, (n) => {
-      let k = 0;
-      for (let i = 0; i < n; i++) {
-        const enc = out instanceof Uint8Array ? { kind: 0, body: out } : null;
-        const length = status[3];
-        const body = Buffer.isBuffer(into) && into.length === length ? into : Buffer.from(into.buffer, into.byteOffset, length);
-        const m = { source: status[0], tag: status[1], length, kind: status[2] === 0 ? 'bytes' : 'json', payload: body };
-        k += m.length + enc.kind;
-      }
-      return k;
-    })],
+    [
+      'N-API call without MPI (addon.wtime)',
+      () =>
+        perCall(200000, (n) => {
+          for (let i = 0; i < n; i++) a.wtime();
+        }),
+    ],
+    [
+      'addon.tryRecv, nothing there (1 MPI_Improbe)',
+      () =>
+        perCall(200000, (n) => {
+          for (let i = 0; i < n; i++) a.tryRecv(peer, TAG_TASK, 0, into);
+        }),
+    ],
+    [
+      'JS: encode + Message via spread + Buffer.from view',
+      () =>
+        perCall(200000, (n) => {
+          let k = 0;
+          for (let i = 0; i < n; i++) {
+            const enc = out instanceof Uint8Array ? { kind: 0, body: out } : null;
+            const [source, tag, kind, length] = status;
+            const body = Buffer.from(into.buffer, into.byteOffset, length);
+            const m = { source, tag, length, ...{ kind: kind === 0 ? 'bytes' : 'json', payload: body } };
+            k += m.length + enc.kind;
+          }
+          return k;
+        }),
+    ],
+    [
+      'JS: encode + Message literal, `into` as the payload',
+      () =>
+        perCall(200000, (n) => {
+          let k = 0;
+          for (let i = 0; i < n; i++) {
+            const enc = out instanceof Uint8Array ? { kind: 0, body: out } : null;
+            const length = status[3];
+            const body = Buffer.isBuffer(into) && into.length === length ? into : Buffer.from(into.buffer, into.byteOffset, length);
+            const m = { source: status[0], tag: status[1], length, kind: status[2] === 0 ? 'bytes' : 'json', payload: body };
+            k += m.length + enc.kind;
+          }
+          return k;
+        }),
+    ],
   ];
   const callRows = calls.map(([label, f]) => [label, f()]);
   // The probe loop above must not take the peer's first ping-pong message.
@@ -134,7 +154,10 @@ await withWorld({}, async (w) => {
     }
   }
   if (w.rank === 0) {
-    const rows = [...callRows.map(([l, ns]) => [l, `${ns.toFixed(0)} ns`]), ...Object.entries(samples).map(([l, v]) => [`ping-pong 8 B: ${l}`, `${median(v).toFixed(3)} µs`])];
+    const rows = [
+      ...callRows.map(([l, ns]) => [l, `${ns.toFixed(0)} ns`]),
+      ...Object.entries(samples).map(([l, v]) => [`ping-pong 8 B: ${l}`, `${median(v).toFixed(3)} µs`]),
+    ];
     const width = Math.max(...rows.map((r) => r[0].length));
     for (const [l, v] of rows) process.stdout.write(`${l.padEnd(width)}  ${v}\n`);
   }

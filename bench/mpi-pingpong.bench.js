@@ -78,7 +78,10 @@ async function ensurePingpong() {
     throw new Error(`${info.pingpong} is missing and build-info.json does not name its build folder: rebuild the addons (npm run build:native)`);
   }
   const r = await run([info.cmake, '--build', info.buildDir, '--target', 'mpi_pingpong_c'], { hardTimeoutMs: 600_000 });
-  if (r.code !== 0) throw new Error(`building the C ping-pong baseline failed (${info.cmake} --build ${info.buildDir} --target mpi_pingpong_c):\n${r.stdout}${r.stderr}`);
+  if (r.code !== 0)
+    throw new Error(
+      `building the C ping-pong baseline failed (${info.cmake} --build ${info.buildDir} --target mpi_pingpong_c):\n${r.stdout}${r.stderr}`,
+    );
   if (!existsSync(info.pingpong)) throw new Error(`the C ping-pong baseline was built but is not at ${info.pingpong}`);
   return true;
 }

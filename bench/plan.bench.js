@@ -42,8 +42,12 @@ async function seedAtScale(base) {
     p.ranks.map((r) => [r.ranks, r.seconds.toFixed(0), r.efficiency.toFixed(3), r.idle_share.toFixed(3), r.dataset_loads]),
   );
   process.stdout.write(`recommended ranks: ${p.recommended_ranks ?? `none (${p.no_recommendation})`}\n`);
-  process.stdout.write(`calibrated per-unit costs (s): ${Object.entries(m).map(([k, v]) => `${k} ${v.per_unit_s.toExponential(2)}`).join(', ')}; ` +
-    `load ${cal.costs.tables.t00.load_s.toFixed(2)} s, outputs ${cal.costs.tables.t00.output_s.toFixed(2)} s, per task ${(cal.costs.tables.t00.task_s * 1000).toFixed(1)} ms\n`);
+  process.stdout.write(
+    `calibrated per-unit costs (s): ${Object.entries(m)
+      .map(([k, v]) => `${k} ${v.per_unit_s.toExponential(2)}`)
+      .join(', ')}; ` +
+      `load ${cal.costs.tables.t00.load_s.toFixed(2)} s, outputs ${cal.costs.tables.t00.output_s.toFixed(2)} s, per task ${(cal.costs.tables.t00.task_s * 1000).toFixed(1)} ms\n`,
+  );
 }
 
 async function realRun(data, n) {
@@ -66,7 +70,11 @@ async function predictedVsMeasured(base) {
     const predicted = p.ranks[0].seconds;
     rows.push([n, predicted.toFixed(2), wall.toFixed(2), `${(((predicted - wall) / wall) * 100).toFixed(0)} %`, load.toFixed(1)]);
   }
-  printTable('quick preset, 4 tables × 3,000 × 10: predicted vs measured (run-summary.json wall_s)', ['ranks', 'predicted (s)', 'measured (s)', 'error', 'load avg (2 cores)'], rows);
+  printTable(
+    'quick preset, 4 tables × 3,000 × 10: predicted vs measured (run-summary.json wall_s)',
+    ['ranks', 'predicted (s)', 'measured (s)', 'error', 'load avg (2 cores)'],
+    rows,
+  );
 }
 
 export async function main() {

@@ -20,14 +20,31 @@ import { performance } from 'node:perf_hooks';
 import { iterativeSimple } from '../dist/impute/methods/iterative.js';
 import { xgboost } from '../dist/impute/methods/xgboost.js';
 
-const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), Number.isNaN(Number(all[i + 1])) ? all[i + 1] : Number(all[i + 1])]] : acc), []));
+const args = Object.fromEntries(
+  process.argv
+    .slice(2)
+    .reduce(
+      (acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), Number.isNaN(Number(all[i + 1])) ? all[i + 1] : Number(all[i + 1])]] : acc),
+      [],
+    ),
+);
 const ONLY = args.only ?? 'all'; // all | mice | xgb
-const ROWS = args.rows ?? 50000, COLS = args.cols ?? 20, SK_ROWS = args['sk-rows'] ?? 5000, REPS = args.reps ?? 3;
+const ROWS = args.rows ?? 50000,
+  COLS = args.cols ?? 20,
+  SK_ROWS = args['sk-rows'] ?? 5000,
+  REPS = args.reps ?? 3;
 const PY = '/usr/bin/python3';
 
-function rng(seed) { // mulberry32
+function rng(seed) {
+  // mulberry32
   let a = seed >>> 0;
-  return () => { a = (a + 0x6d2b79f5) >>> 0; let t = a; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 function makeTable(n, d, seed) {
   const r = rng(seed);
@@ -51,16 +68,26 @@ function makeTable(n, d, seed) {
   return { data: { names: truth.map((_, j) => `c${j}`), columns, nRows: n }, truth };
 }
 function rmse(t, out) {
-  let s = 0, k = 0;
-  t.data.columns.forEach((col, j) => col.forEach((v, i) => { if (Number.isNaN(v)) { s += (out.columns[j][i] - t.truth[j][i]) ** 2; k++; } }));
+  let s = 0,
+    k = 0;
+  t.data.columns.forEach((col, j) =>
+    col.forEach((v, i) => {
+      if (Number.isNaN(v)) {
+        s += (out.columns[j][i] - t.truth[j][i]) ** 2;
+        k++;
+      }
+    }),
+  );
   return Math.sqrt(s / k);
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 async function time(fn, reps) {
-  const secs = [], cpu = [];
+  const secs = [],
+    cpu = [];
   let out;
   for (let r = 0; r < reps; r++) {
-    const t0 = performance.now(), c0 = process.cpuUsage();
+    const t0 = performance.now(),
+      c0 = process.cpuUsage();
     out = await fn();
     const c = process.cpuUsage(c0);
     secs.push((performance.now() - t0) / 1000);
@@ -71,7 +98,9 @@ async function time(fn, reps) {
 
 // ---- plain JS baseline: the same MICE(ExtraTrees) algorithm, straightforward JavaScript ----
 function jsExtraTreesPredict(X, y, Q, nTrees, r) {
-  const nF = X.length, n = y.length, m = Q.length ? Q[0].length : 0;
+  const nF = X.length,
+    n = y.length,
+    m = Q.length ? Q[0].length : 0;
   const out = new Float64Array(m);
   for (let t = 0; t < nTrees; t++) {
     const idx = Uint32Array.from({ length: n }, (_, i) => i);
@@ -86,46 +115,106 @@ function jsExtraTreesPredict(X, y, Q, nTrees, r) {
       const mean = sum / cnt;
       let ss = 0;
       for (let p = s; p < e; p++) ss += (y[idx[p]] - mean) ** 2;
-      let bestF = -1, bestT = 0, best = -Infinity;
+      let bestF = -1,
+        bestT = 0,
+        best = -Infinity;
       if (cnt >= 2 && ss / cnt > Number.EPSILON) {
         for (let f = 0; f < nF; f++) {
           const col = X[f];
-          let mn = Infinity, mx = -Infinity;
-          for (let p = s; p < e; p++) { const v = col[idx[p]]; if (v < mn) mn = v; if (v > mx) mx = v; }
+          let mn = Infinity,
+            mx = -Infinity;
+          for (let p = s; p < e; p++) {
+            const v = col[idx[p]];
+            if (v < mn) mn = v;
+            if (v > mx) mx = v;
+          }
           const u = r();
           if (mx <= mn + 1e-7) continue;
           let th = mn + (mx - mn) * u;
           if (th >= mx) th = mn;
-          let nL = 0, sL = 0;
-          for (let p = s; p < e; p++) if (col[idx[p]] <= th) { nL++; sL += y[idx[p]]; }
+          let nL = 0,
+            sL = 0;
+          for (let p = s; p < e; p++)
+            if (col[idx[p]] <= th) {
+              nL++;
+              sL += y[idx[p]];
+            }
           if (nL === 0 || nL === cnt) continue;
-          const sR = sum - sL, proxy = (sL * sL) / nL + (sR * sR) / (cnt - nL);
-          if (proxy > best) { best = proxy; bestF = f; bestT = th; }
+          const sR = sum - sL,
+            proxy = (sL * sL) / nL + (sR * sR) / (cnt - nL);
+          if (proxy > best) {
+            best = proxy;
+            bestF = f;
+            bestT = th;
+          }
         }
       }
-      if (bestF < 0) { for (let q = qs; q < qe; q++) out[qidx[q]] += mean / nTrees; continue; }
-      const part = (arr, a, b, col) => { let i = a; for (let p = a; p < b; p++) if (col[arr[p]] <= bestT) { const tmp = arr[i]; arr[i] = arr[p]; arr[p] = tmp; i++; } return i; };
-      const mid = part(idx, s, e, X[bestF]), qmid = part(qidx, qs, qe, Q[bestF]);
+      if (bestF < 0) {
+        for (let q = qs; q < qe; q++) out[qidx[q]] += mean / nTrees;
+        continue;
+      }
+      const part = (arr, a, b, col) => {
+        let i = a;
+        for (let p = a; p < b; p++)
+          if (col[arr[p]] <= bestT) {
+            const tmp = arr[i];
+            arr[i] = arr[p];
+            arr[p] = tmp;
+            i++;
+          }
+        return i;
+      };
+      const mid = part(idx, s, e, X[bestF]),
+        qmid = part(qidx, qs, qe, Q[bestF]);
       stack.push([mid, e, qmid, qe], [s, mid, qs, qmid]);
     }
   }
   return out;
 }
 function jsMice(data, nTrees = 10, maxIter = 10, tol = 1e-3) {
-  const d = data.columns.length, n = data.nRows, r = rng(99);
+  const d = data.columns.length,
+    n = data.nRows,
+    r = rng(99);
   const X = data.columns.map((c) => Float64Array.from(c));
-  const miss = data.columns.map((c) => { const a = []; c.forEach((v, i) => { if (Number.isNaN(v)) a.push(i); }); return a; });
+  const miss = data.columns.map((c) => {
+    const a = [];
+    c.forEach((v, i) => {
+      if (Number.isNaN(v)) a.push(i);
+    });
+    return a;
+  });
   let maxAbs = 0;
-  X.forEach((c, j) => { let s = 0, k = 0; c.forEach((v) => { if (!Number.isNaN(v)) { s += v; k++; maxAbs = Math.max(maxAbs, Math.abs(v)); } }); for (const i of miss[j]) c[i] = s / k; });
+  X.forEach((c, j) => {
+    let s = 0,
+      k = 0;
+    c.forEach((v) => {
+      if (!Number.isNaN(v)) {
+        s += v;
+        k++;
+        maxAbs = Math.max(maxAbs, Math.abs(v));
+      }
+    });
+    for (const i of miss[j]) c[i] = s / k;
+  });
   const order = [...Array(d).keys()].filter((j) => miss[j].length).sort((a, b) => miss[a].length - miss[b].length || a - b);
   let prev = X.map((c) => Float64Array.from(c));
   for (let it = 0; it < maxIter; it++) {
     for (const j of order) {
-      const isMiss = new Uint8Array(n); for (const i of miss[j]) isMiss[i] = 1;
-      const obs = []; for (let i = 0; i < n; i++) if (!isMiss[i]) obs.push(i);
+      const isMiss = new Uint8Array(n);
+      for (const i of miss[j]) isMiss[i] = 1;
+      const obs = [];
+      for (let i = 0; i < n; i++) if (!isMiss[i]) obs.push(i);
       const feats = [...Array(d).keys()].filter((f) => f !== j);
-      const pred = jsExtraTreesPredict(feats.map((f) => Float64Array.from(obs, (i) => X[f][i])), Float64Array.from(obs, (i) => X[j][i]), feats.map((f) => Float64Array.from(miss[j], (i) => X[f][i])), nTrees, r);
-      miss[j].forEach((i, k) => { X[j][i] = pred[k]; });
+      const pred = jsExtraTreesPredict(
+        feats.map((f) => Float64Array.from(obs, (i) => X[f][i])),
+        Float64Array.from(obs, (i) => X[j][i]),
+        feats.map((f) => Float64Array.from(miss[j], (i) => X[f][i])),
+        nTrees,
+        r,
+      );
+      miss[j].forEach((i, k) => {
+        X[j][i] = pred[k];
+      });
     }
     const rowChange = new Float64Array(n);
     for (const j of order) for (const i of miss[j]) rowChange[i] += Math.abs(X[j][i] - prev[j][i]);
@@ -170,21 +259,40 @@ function python(t, what, reps) {
   const dir = mkdtempSync(join(tmpdir(), 'hierimpute-bench-'));
   try {
     const base = join(dir, 'table');
-    const flat = (cols) => { const a = new Float32Array(cols.length * t.data.nRows); cols.forEach((c, j) => a.set(c, j * t.data.nRows)); return Buffer.from(a.buffer); };
+    const flat = (cols) => {
+      const a = new Float32Array(cols.length * t.data.nRows);
+      cols.forEach((c, j) => a.set(c, j * t.data.nRows));
+      return Buffer.from(a.buffer);
+    };
     writeFileSync(`${base}.x`, flat(t.data.columns));
     writeFileSync(`${base}.t`, flat(t.truth));
     const r = spawnSync(PY, ['-c', PY_SCRIPT, base, String(t.data.nRows), String(t.data.columns.length), what, String(reps)], {
-      encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' }, maxBuffer: 1 << 24,
+      encoding: 'utf8',
+      env: { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' },
+      maxBuffer: 1 << 24,
     });
-    if (r.status !== 0) { console.error(`python ${what} unavailable: ${r.stderr.trim().split('\n').pop()}`); return null; }
+    if (r.status !== 0) {
+      console.error(`python ${what} unavailable: ${r.stderr.trim().split('\n').pop()}`);
+      return null;
+    }
     return JSON.parse(r.stdout.trim().split('\n').pop());
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const ctx = { seed: 0, threads: 1 };
 const rows = [];
 const row = (method, table, t, n, err, vs) => {
-  const r = { method, table, 'median s': t.secs.toFixed(2), 'cpu s': t.cpu.toFixed(2), 'rows/s': Math.round(n / t.secs), 'RMSE hidden': err.toFixed(4), ...(vs ? { 'native speed-up': vs } : {}) };
+  const r = {
+    method,
+    table,
+    'median s': t.secs.toFixed(2),
+    'cpu s': t.cpu.toFixed(2),
+    'rows/s': Math.round(n / t.secs),
+    'RMSE hidden': err.toFixed(4),
+    ...(vs ? { 'native speed-up': vs } : {}),
+  };
   rows.push(r);
   console.error(`  ${Object.values(r).join('  ')}`); // progress: the full table prints at the end
 };
@@ -201,7 +309,14 @@ if (ONLY !== 'xgb') {
   if (skMice) row('sklearn IterativeImputer(ExtraTrees)', label(small), skMice, SK_ROWS, skMice.rmse);
 
   const jsMiceSmall = await time(() => jsMice(small.data), 1);
-  row('plain JS MICE(ExtraTrees) baseline', label(small), jsMiceSmall, SK_ROWS, rmse(small, jsMiceSmall.out), `${(jsMiceSmall.secs / miceSmall.secs).toFixed(1)}x vs plain JS`);
+  row(
+    'plain JS MICE(ExtraTrees) baseline',
+    label(small),
+    jsMiceSmall,
+    SK_ROWS,
+    rmse(small, jsMiceSmall.out),
+    `${(jsMiceSmall.secs / miceSmall.secs).toFixed(1)}x vs plain JS`,
+  );
 
   const miceBig = await time(() => iterativeSimple.impute(big.data, 0, iterativeSimple.defaults, ctx), REPS);
   row('native MICE(ExtraTrees)', label(big), miceBig, ROWS, rmse(big, miceBig.out));

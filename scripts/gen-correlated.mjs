@@ -89,7 +89,7 @@ export function meanImpute(data) {
   return data.map((c) => {
     let s = 0;
     let k = 0;
-    for (const v of c) if (!Number.isNaN(v)) (s += v), k++;
+    for (const v of c) if (!Number.isNaN(v)) ((s += v), k++);
     const m = s / k;
     return c.map((v) => (Number.isNaN(v) ? m : v));
   });

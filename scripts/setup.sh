@@ -41,9 +41,29 @@ fi
 # so it is installed even with HIERIMPUTE_SKIP_SLURM=1.
 if ! have ip && [[ " ${missing[*]} " != *" iproute2 "* ]]; then missing+=(iproute2); fi
 
-if [ "${#missing[@]}" -gt 0 ]; then
+# clang-format (Debian's, a few MB) for `npm run lint` and test/lint.test.js. Optional: a machine
+# that cannot install it still sets up; test/lint.test.js then skips its C++ formatting check.
+optional=()
+command -v clang-format >/dev/null 2>&1 || optional+=(clang-format)
+optional_note() {
+  say "optional: clang-format is missing; npm run lint needs it and test/lint.test.js skips its C++ formatting check"
+}
+
+if [ "${#missing[@]}" -eq 0 ] && [ "${#optional[@]}" -gt 0 ]; then
+  if [ "${HIERIMPUTE_SKIP_APT:-0}" != "1" ] && command -v apt-get >/dev/null 2>&1 \
+    && { [ "$(id -u)" -eq 0 ] || sudo -n true 2>/dev/null; }; then
+    if [ "$(id -u)" -eq 0 ]; then SUDO=(); else SUDO=(sudo); fi
+    say "installing ${optional[*]} (apt)"
+    export DEBIAN_FRONTEND=noninteractive
+    "${SUDO[@]}" apt-get update -qq
+    "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${optional[@]}" >/dev/null
+  else
+    optional_note
+  fi
+elif [ "${#missing[@]}" -gt 0 ]; then
   if [ "${HIERIMPUTE_SKIP_APT:-0}" = "1" ]; then
     say "missing: ${missing[*]} (HIERIMPUTE_SKIP_APT=1: not installing; load your site's modules)"
+    [ "${#optional[@]}" -eq 0 ] || optional_note
   elif ! command -v apt-get >/dev/null 2>&1; then
     say "missing: ${missing[*]}, and this is not a Debian/Ubuntu machine."
     say "Load the equivalents (e.g. 'module load cmake gcc openmpi xgboost') and rerun with HIERIMPUTE_SKIP_APT=1."
@@ -54,6 +74,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
       say "  apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
       exit 1
     fi
+    missing+=("${optional[@]}")
     say "installing ${missing[*]} (apt)"
     export DEBIAN_FRONTEND=noninteractive
     "${SUDO[@]}" apt-get update -qq

@@ -22,14 +22,35 @@ const col3 = () => [f32(3)];
 const nowhere = join(tmpdir(), 'hierimpute-bindings-test-never-created', 'x');
 
 const recurrent = {
-  cell: 'lstm', objective: 'observed', d: 2, features: 1, units: 2, latent: 1, epochs: 1, batchSize: 2,
-  learningRate: 0.01, maskRate: 0, visibleWeight: 1, patience: 1, refineIterations: 0,
-  initSeeds: [1, 2, 3, 4, 5, 6], streamSeeds: [1, 2], threads: 1,
+  cell: 'lstm',
+  objective: 'observed',
+  d: 2,
+  features: 1,
+  units: 2,
+  latent: 1,
+  epochs: 1,
+  batchSize: 2,
+  learningRate: 0.01,
+  maskRate: 0,
+  visibleWeight: 1,
+  patience: 1,
+  refineIterations: 0,
+  initSeeds: [1, 2, 3, 4, 5, 6],
+  streamSeeds: [1, 2],
+  threads: 1,
 };
 const recurrentRun = { ...recurrent, n: 3, targetStart: 0, trainRows: i32(0, 1, 2) };
 const gain = {
-  d: 2, hidden: 2, iterations: 1, batchSize: 2, hintRate: 0.9, alpha: 10, learningRate: 0.001,
-  initSeedsG: [1, 2, 3], initSeedsD: [4, 5, 6], streamSeeds: [7, 8, 9],
+  d: 2,
+  hidden: 2,
+  iterations: 1,
+  batchSize: 2,
+  hintRate: 0.9,
+  alpha: 10,
+  learningRate: 0.001,
+  initSeedsG: [1, 2, 3],
+  initSeedsD: [4, 5, 6],
+  streamSeeds: [7, 8, 9],
 };
 const gainRun = { ...gain, n: 3, targetStart: 0 };
 
@@ -77,7 +98,15 @@ const CASES = {
     ['a Float64Array fit column', [[f64(3)], col3(), ['a']], TypeError],
     ['fitColumns not an array', [f32(3), col3(), ['a']], TypeError],
     ['fit and target column counts differ', [col3(), [f32(3), f32(3)], ['a']], RangeError],
-    ['fit columns of different lengths', [[f32(3), f32(2)], [f32(1), f32(1)], ['a', 'b']], RangeError],
+    [
+      'fit columns of different lengths',
+      [
+        [f32(3), f32(2)],
+        [f32(1), f32(1)],
+        ['a', 'b'],
+      ],
+      RangeError,
+    ],
     ['names of the wrong count', [col3(), col3(), ['a', 'b']], RangeError],
     ['nNeighbors 0', [col3(), col3(), ['a'], { nNeighbors: 0 }], RangeError],
     ['unknown weights', [col3(), col3(), ['a'], { weights: 'cosine' }], RangeError],
@@ -223,7 +252,9 @@ const CASES = {
 
 test('the declaration lists exactly the functions the core addon exports', () => {
   const raw = loadAddon('hierimpute_core');
-  const exported = Object.keys(raw).filter((k) => typeof raw[k] === 'function').sort();
+  const exported = Object.keys(raw)
+    .filter((k) => typeof raw[k] === 'function')
+    .sort();
   assert.deepEqual([...coreFunctionNames].sort(), exported);
   assert.equal(coreAddon(), raw);
 });
@@ -244,7 +275,10 @@ for (const name of coreFunctionNames) {
   }
   test(`${name}: bad arguments throw a TypeError / RangeError naming ${name}`, () => {
     const fn = coreAddon()[name];
-    assert.ok(cases.some(([, , type]) => type === TypeError), `${name}: needs a wrong-type case`);
+    assert.ok(
+      cases.some(([, , type]) => type === TypeError),
+      `${name}: needs a wrong-type case`,
+    );
     for (const [what, args, type] of cases) {
       let result;
       assert.throws(

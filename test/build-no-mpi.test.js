@@ -58,7 +58,10 @@ test('HIERIMPUTE_BUILD_MPI=OFF: the core addon only, one CMake message, build-in
 test('single rank without the MPI addon: run and run --evaluate write the same bytes as the normal build; impute works', async () => {
   const data = makeData();
   const outs = {};
-  for (const [name, env] of [['normal', {}], ['noMpi', noMpi]]) {
+  for (const [name, env] of [
+    ['normal', {}],
+    ['noMpi', noMpi],
+  ]) {
     const out = tempDir(`hi-nompi-${name}-`);
     const r = await runCli(['run', '--preset', 'quick', '--data', data, '--out', out, '--progress=false'], { env });
     assert.equal(r.code, 0, `${name}: ${r.stderr}`);

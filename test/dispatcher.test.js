@@ -73,7 +73,8 @@ class FakePool {
     else cache.splice(at, 1);
     cache.unshift(task.dataset);
     cache.splice(this.keep);
-    if (this.failing.has(task.dataset)) return { ...base, done: true, progressed: false, outcome: 'failed', band: -1, next: -1, error: `cannot read ${task.dataset}`, loaded };
+    if (this.failing.has(task.dataset))
+      return { ...base, done: true, progressed: false, outcome: 'failed', band: -1, next: -1, error: `cannot read ${task.dataset}`, loaded };
     const first = () => task.methods.findIndex((_, b) => !this.done.has(nodeOf(task.dataset, task.methods, b)));
     const bandRows = task.methods.map(() => 10);
     const b = first();
@@ -87,7 +88,19 @@ class FakePool {
     }
     const next = first();
     const fin = next < 0 ? { outputs: 'written', entry: { input: task.dataset, input_hash: 'h', nodes: [] } } : {};
-    return { ...base, done: next < 0, progressed: b >= 0, outcome, band: b, next, method: b >= 0 ? task.methods[b] : undefined, seconds: 1, bandRows, loaded, ...fin };
+    return {
+      ...base,
+      done: next < 0,
+      progressed: b >= 0,
+      outcome,
+      band: b,
+      next,
+      method: b >= 0 ? task.methods[b] : undefined,
+      seconds: 1,
+      bandRows,
+      loaded,
+      ...fin,
+    };
   }
   deliver(r) {
     this.ready.push(r);
@@ -154,7 +167,8 @@ async function drive(run, pool, clock, onStuck = () => false) {
 /** Sequences × datasets items of a quick-like sweep: band 0 shared, band 1 has two choices, etc. */
 function makeItems(datasets, sequences) {
   const items = [];
-  for (let s = 0; s < sequences.length; s++) for (const d of datasets) items.push({ seq_idx: s, dataset: d, widths: sequences[s].map(() => 1 / sequences[s].length), methods: sequences[s] });
+  for (let s = 0; s < sequences.length; s++)
+    for (const d of datasets) items.push({ seq_idx: s, dataset: d, widths: sequences[s].map(() => 1 / sequences[s].length), methods: sequences[s] });
   return items;
 }
 
@@ -182,14 +196,17 @@ test('every item finishes, every node is computed once, nothing waits on a claim
   assert.equal(new Set(finished).size, items.length);
   // 3 datasets × (1 + 2 + 2 + 4) distinct prefix nodes, each computed exactly once.
   assert.equal(pool.computed.size, 27);
-  assert.ok([...pool.computed.values()].every((n) => n === 1), 'a node was computed twice');
+  assert.ok(
+    [...pool.computed.values()].every((n) => n === 1),
+    'a node was computed twice',
+  );
   assert.equal(stats.groupsComputed, 27);
   assert.equal(stats.requeuesWithoutProgress, 0);
   assert.deepEqual([...pool.stopped].sort(), [1, 2, 3]);
   assert.equal(clock.t, 0, 'no retry timer was needed');
 });
 
-test('a freed worker gets its next task before the finished item\'s outputs are recorded', async () => {
+test("a freed worker gets its next task before the finished item's outputs are recorded", async () => {
   const pool = new FakePool(1, { bands: 1 });
   const clock = new VirtualClock();
   const items = makeItems(['a', 'b', 'c'], [['mean']]);
@@ -197,7 +214,7 @@ test('a freed worker gets its next task before the finished item\'s outputs are 
   const run = dispatch(pool, items, { onItemDone: () => new Promise((resolve) => gates.push(() => resolve(false))) }, { clock });
   await settle();
   // Each item is done after one band; its onItemDone never resolved, yet the worker got them all.
-  assert.equal(pool.sent.length, 3, 'the worker waited for a finished item\'s outputs');
+  assert.equal(pool.sent.length, 3, "the worker waited for a finished item's outputs");
   assert.equal(gates.length, 3);
   assert.deepEqual(pool.stopped, [], 'no worker is stopped while finished items are still being recorded');
   for (const open of gates) open();
@@ -259,10 +276,14 @@ test('a node claimed by another job: the item is offered again only after the re
     const tries = pool.sent.filter((x) => x.task.dataset === 'b' && x.task.seq_idx === s);
     // A try that met the claimed node delays the item's next try by the retry delay.
     for (let i = 1; i < tries.length; i++) {
-      if (tries[i - 1].outcome === 'busy') assert.ok(tries[i].at - tries[i - 1].at >= BUSY_RETRY_MS, `item (${s}, b) was offered again before the retry delay`);
+      if (tries[i - 1].outcome === 'busy')
+        assert.ok(tries[i].at - tries[i - 1].at >= BUSY_RETRY_MS, `item (${s}, b) was offered again before the retry delay`);
     }
   }
-  assert.ok(pool.sent.some((x) => x.outcome === 'busy'), 'the claimed node was met');
+  assert.ok(
+    pool.sent.some((x) => x.outcome === 'busy'),
+    'the claimed node was met',
+  );
   assert.ok(clock.t >= BUSY_RETRY_MS, 'the retry waited in virtual time');
   assert.ok([...pool.computed.values()].every((n) => n === 1));
 });
@@ -272,7 +293,13 @@ test('a late reply (arriving while the dispatcher waits to retry a claimed item)
   const clock = new VirtualClock();
   pool.clock = clock;
   // Dataset a's items run long (their replies are held), b's first node is claimed elsewhere.
-  const items = makeItems(['a', 'b'], [['xgboost', 'mean'], ['mean', 'knn']]);
+  const items = makeItems(
+    ['a', 'b'],
+    [
+      ['xgboost', 'mean'],
+      ['mean', 'knn'],
+    ],
+  );
   pool.busy.add(nodeOf('b', ['mean', 'knn'], 0));
   let heldOnce = false;
   pool.holdIf = (_w, task) => {

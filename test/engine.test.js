@@ -40,16 +40,17 @@ test('band edges: cumulative, rounded to 12 decimals, last forced to 1; p on an 
 test('sweep: Cartesian product in order, labels, and the reference preset shape', () => {
   const q = presetConfig('quick');
   const seqs = expandSweep(q);
-  assert.deepEqual(seqs.map((s) => s.label), [
-    'seq_0_knn_knn_xgboost_mean',
-    'seq_1_knn_knn_xgboost_knn',
-    'seq_2_knn_iterative_simple_xgboost_mean',
-    'seq_3_knn_iterative_simple_xgboost_knn',
-  ]);
+  assert.deepEqual(
+    seqs.map((s) => s.label),
+    ['seq_0_knn_knn_xgboost_mean', 'seq_1_knn_knn_xgboost_knn', 'seq_2_knn_iterative_simple_xgboost_mean', 'seq_3_knn_iterative_simple_xgboost_knn'],
+  );
   assert.equal(prefixNodeCount(q), 1 + 2 + 2 + 4);
   // The reference design: 18 bands, A–F knn, G iterative_function, H–L xgboost, M–P lstm|rnn, Q–R gan|rnn.
   const ref = presetConfig('seed');
-  assert.deepEqual(ref.bands.map((b) => b.width), [...Array(16).fill(0.05), 0.1, 0.1]);
+  assert.deepEqual(
+    ref.bands.map((b) => b.width),
+    [...Array(16).fill(0.05), 0.1, 0.1],
+  );
   const all = expandSweep(ref);
   assert.equal(all.length, 64);
   assert.deepEqual(all[0].methods.slice(0, 12), [...Array(6).fill('knn'), 'iterative_function', ...Array(5).fill('xgboost')]);
@@ -61,7 +62,10 @@ test('sweep: Cartesian product in order, labels, and the reference preset shape'
 test('sequence_description.txt states the edges bandEdges assigns with (last forced to 1); prefixes per band sum to the node count', async () => {
   const q = presetConfig('quick');
   // Widths within the sum tolerance but not summing to exactly 1.
-  const config = validateConfig({ ...q, bands: q.bands.map((b, i) => ({ ...b, width: i === q.bands.length - 1 ? b.width + 5e-7 : b.width })) }, 'test');
+  const config = validateConfig(
+    { ...q, bands: q.bands.map((b, i) => ({ ...b, width: i === q.bands.length - 1 ? b.width + 5e-7 : b.width })) },
+    'test',
+  );
   const dir = tempDir('hi-index-');
   await writeSweepIndex(dir, expandSweep(config), ['d'], config);
   const line = readFileSync(join(dir, 'sequence_description.txt'), 'utf8').split('\n')[1];
@@ -70,7 +74,10 @@ test('sequence_description.txt states the edges bandEdges assigns with (last for
   assert.equal(line, `bands (width → cumulative upper edge): ${config.bands.map((b, i) => `${i}: ${b.width} → ${edges[i]}`).join('; ')}`);
   assert.match(line, / → 1$/);
   assert.deepEqual(prefixesPerBand(q), [1, 2, 2, 4]);
-  assert.equal(prefixesPerBand(q).reduce((a, n) => a + n, 0), prefixNodeCount(q));
+  assert.equal(
+    prefixesPerBand(q).reduce((a, n) => a + n, 0),
+    prefixNodeCount(q),
+  );
 });
 
 test('run: completes, no NaN, observed cells unchanged, row order and header kept', () => {
@@ -199,7 +206,17 @@ test('band_all_missing: global_mean (the reference) fills a band-unobserved colu
   const d = tempDir('hi-bam-');
   writeFileSync(join(d, 't.csv'), rows.join('\n') + '\n');
   const m = await readMatrix(join(d, 't.csv'));
-  const mk = (mode) => validateConfig({ bands: [{ width: 0.3, methods: ['knn'] }, { width: 0.7, methods: ['knn'] }], band_all_missing: mode }, 'test');
+  const mk = (mode) =>
+    validateConfig(
+      {
+        bands: [
+          { width: 0.3, methods: ['knn'] },
+          { width: 0.7, methods: ['knn'] },
+        ],
+        band_all_missing: mode,
+      },
+      'test',
+    );
   const ref = await hierarchicalImpute(m, mk('global_mean'), ['knn', 'knn']);
   const ours = await hierarchicalImpute(m, mk('impute'), ['knn', 'knn']);
   const mean = Math.fround((3 * 29 * 30) / 2 / 30);
@@ -218,8 +235,24 @@ test('band_all_missing: global_mean (the reference) fills a band-unobserved colu
 test('bad configs fail with the band named and write nothing', async () => {
   const d = makeData();
   const cases = [
-    [{ bands: [{ width: 0.5, methods: ['knn'] }, { width: 0.4, methods: ['mean'] }] }, /sum to 0\.9/],
-    [{ bands: [{ width: 0.5, methods: ['knn'] }, { width: 0.5, methods: ['bogus'] }] }, /band 1 \(of 2\): unknown method 'bogus'; available methods: mean, median, knn/],
+    [
+      {
+        bands: [
+          { width: 0.5, methods: ['knn'] },
+          { width: 0.4, methods: ['mean'] },
+        ],
+      },
+      /sum to 0\.9/,
+    ],
+    [
+      {
+        bands: [
+          { width: 0.5, methods: ['knn'] },
+          { width: 0.5, methods: ['bogus'] },
+        ],
+      },
+      /band 1 \(of 2\): unknown method 'bogus'; available methods: mean, median, knn/,
+    ],
     [{ bands: [] }, /"bands" must be a non-empty list/],
     [{ bands: [{ width: -1, methods: ['knn'] }] }, /band 0 \(of 1\): width must be a number in \(0, 1\]/],
     [{ bands: [{ width: 1, methods: ['knn'] }], params: { knn: { n_neighbours: 3 } } }, /params\.knn: .*unknown parameter 'n_neighbours'/],
@@ -261,7 +294,8 @@ test('--lock-lease / HIERIMPUTE_LOCK_LEASE: validated, the flag wins over the va
   const { DEFAULT_LEASE_MS } = await import('../dist/locks/index.js');
   assert.equal(lockLeaseMs(undefined), DEFAULT_LEASE_MS);
   assert.equal(lockLeaseMs(2.5), 2500);
-  for (const bad of [0, 0.5, -3, NaN, Infinity, 8 * 24 * 3600]) assert.throws(() => lockLeaseMs(bad), /--lock-lease must be a number of seconds in \[1, 604800\]/);
+  for (const bad of [0, 0.5, -3, NaN, Infinity, 8 * 24 * 3600])
+    assert.throws(() => lockLeaseMs(bad), /--lock-lease must be a number of seconds in \[1, 604800\]/);
   const o = tempDir('hi-lease-');
   let r = await runCli(['run', '--preset', 'quick', '--data', data, '--out', o, '--progress=false', '--lock-lease', '0']);
   assert.equal(r.code, 1);
@@ -271,7 +305,9 @@ test('--lock-lease / HIERIMPUTE_LOCK_LEASE: validated, the flag wins over the va
   assert.match(r.stderr, /HIERIMPUTE_LOCK_LEASE=soon: expected a number/);
   r = await runCli(['run', '--preset', 'quick', '--data', data, '--out', o, '--progress=false'], { env: { HIERIMPUTE_LOCK_LEASE: '0.1' } });
   assert.match(r.stderr, /--lock-lease must be a number of seconds .*\(got 0\.1\)/);
-  r = await runCli(['run', '--preset', 'quick', '--data', data, '--out', o, '--progress=false', '--lock-lease', '30'], { env: { HIERIMPUTE_LOCK_LEASE: '0.1' } });
+  r = await runCli(['run', '--preset', 'quick', '--data', data, '--out', o, '--progress=false', '--lock-lease', '30'], {
+    env: { HIERIMPUTE_LOCK_LEASE: '0.1' },
+  });
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(sequenceFiles(o), sequenceFiles(out), 'the lease never changes the outputs');
 });

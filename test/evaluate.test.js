@@ -29,7 +29,22 @@ let cfgPath;
 let out;
 let first;
 
-const evalArgs = (o) => ['run', '--config', cfgPath, '--data', data, '--out', o, '--progress=false', '--evaluate', '--holdout', String(SHARE), '--holdout-seed', '11', '--refit-best'];
+const evalArgs = (o) => [
+  'run',
+  '--config',
+  cfgPath,
+  '--data',
+  data,
+  '--out',
+  o,
+  '--progress=false',
+  '--evaluate',
+  '--holdout',
+  String(SHARE),
+  '--holdout-seed',
+  '11',
+  '--refit-best',
+];
 
 before(async () => {
   data = tempDir('hi-eval-data-');
@@ -48,7 +63,8 @@ const table = (p) => {
 
 test('run --evaluate: exits 0 and writes every evaluation output', () => {
   assert.equal(first.code, 0, first.stderr);
-  for (const f of ['leaderboard.csv', 'best_sequences.csv', 'report.html', 'evaluation.json', 'plots/method_band_nrmse.svg']) assert.ok(existsSync(join(out, f)), f);
+  for (const f of ['leaderboard.csv', 'best_sequences.csv', 'report.html', 'evaluation.json', 'plots/method_band_nrmse.svg'])
+    assert.ok(existsSync(join(out, f)), f);
   for (const name of Object.keys(DATASETS)) {
     for (const f of [`holdout/${name}.mask.csv`, `best/${name}.csv`, `plots/leaderboard_${name}.svg`]) assert.ok(existsSync(join(out, f)), f);
     assert.match(readFileSync(join(out, 'plots', `leaderboard_${name}.svg`), 'utf8'), /<svg[\s\S]*seq_2_iterative_simple_iterative_simple/);
@@ -93,11 +109,14 @@ test('holdout: hidden cells were observed, values kept exactly, masked elsewhere
 
 test('maskTable: seeded and deterministic, per-dataset streams, keeps 2 observed per column, rejects bad options', () => {
   const nan = NaN;
-  const m = makeMatrix(['x', 'y', 'z'], [
-    Float32Array.from({ length: 50 }, (_, i) => i),
-    Float32Array.from({ length: 50 }, (_, i) => (i < 3 ? i : nan)),
-    Float32Array.from({ length: 50 }, (_, i) => (i === 7 ? 1 : nan)),
-  ]);
+  const m = makeMatrix(
+    ['x', 'y', 'z'],
+    [
+      Float32Array.from({ length: 50 }, (_, i) => i),
+      Float32Array.from({ length: 50 }, (_, i) => (i < 3 ? i : nan)),
+      Float32Array.from({ length: 50 }, (_, i) => (i === 7 ? 1 : nan)),
+    ],
+  );
   const a = maskTable(m, 'd', { share: 0.9, seed: 5 });
   const b = maskTable(m, 'd', { share: 0.9, seed: 5 });
   assert.deepEqual([...a.hidden.rows], [...b.hidden.rows]);
@@ -150,11 +169,29 @@ test('leaderboard: columns as specified, every number equals a recomputation fro
   const edges = bandEdges(cfg.bands.map((b) => b.width));
   const seqs = expandSweep(cfg);
   const lb = readCsv(join(out, 'leaderboard.csv'));
-  assert.deepEqual(lb.header, ['dataset', 'sequence_id', 'label', 'nrmse', 'rmse', 'rank', 'nrmse_band_0', 'nrmse_band_1', 'nrmse_sd', 'rmse_sd', 'repeats', 'within_noise', 'baseline']);
+  assert.deepEqual(lb.header, [
+    'dataset',
+    'sequence_id',
+    'label',
+    'nrmse',
+    'rmse',
+    'rank',
+    'nrmse_band_0',
+    'nrmse_band_1',
+    'nrmse_sd',
+    'rmse_sd',
+    'repeats',
+    'within_noise',
+    'baseline',
+  ]);
   assert.equal(lb.rows.length, (seqs.length + BASELINES.length) * Object.keys(DATASETS).length);
   for (const [name, file] of Object.entries(DATASETS)) {
     const rows = lb.rows.filter((r) => r[0] === name);
-    assert.deepEqual(rows.map((r) => Number(r[5])), [1, 2, 3, 4, 5, 6], 'ranked best first');
+    assert.deepEqual(
+      rows.map((r) => Number(r[5])),
+      [1, 2, 3, 4, 5, 6],
+      'ranked best first',
+    );
     for (const [, id, label, nrmse, rmse, , b0, b1, nsd, rsd, repeats, noise, baseline] of rows) {
       const isBase = BASELINES.includes(label);
       // Baselines: ids after the sweep's, in order of first appearance of their method.
@@ -167,42 +204,72 @@ test('leaderboard: columns as specified, every number equals a recomputation fro
       [b0, b1].forEach((v, b) => (Number.isNaN(want.bands[b]) ? assert.equal(v, '') : close(Number(v), want.bands[b], `${name}/${label} band ${b}`)));
     }
     const n = rows.map((r) => Number(r[3]));
-    assert.deepEqual(n, [...n].sort((x, y) => x - y));
+    assert.deepEqual(
+      n,
+      [...n].sort((x, y) => x - y),
+    );
   }
 });
 
 const csvRows = (p) => {
   // best_sequences.csv quotes its recommendation (commas inside): split on commas outside quotes.
   const lines = readFileSync(p, 'utf8').trimEnd().split('\n');
-  const split = (l) => [...l.matchAll(/("(?:[^"]|"")*"|[^,]*)(,|$)/g)].slice(0, -1).map((m) => (m[1].startsWith('"') ? m[1].slice(1, -1).replace(/""/g, '"') : m[1]));
+  const split = (l) =>
+    [...l.matchAll(/("(?:[^"]|"")*"|[^,]*)(,|$)/g)].slice(0, -1).map((m) => (m[1].startsWith('"') ? m[1].slice(1, -1).replace(/""/g, '"') : m[1]));
   return { header: split(lines[0]), rows: lines.slice(1).map(split) };
 };
-const BEST_HEADER = ['dataset', 'sequence_id', 'label', 'methods', 'nrmse', 'rmse', 'hidden_cells', 'refit_table', 'baseline', 'nrmse_sd', 'ensemble_k', 'ensemble_members', 'ensemble_nrmse', 'ensemble_rmse', 'ensemble_scored_on', 'recommendation'];
+const BEST_HEADER = [
+  'dataset',
+  'sequence_id',
+  'label',
+  'methods',
+  'nrmse',
+  'rmse',
+  'hidden_cells',
+  'refit_table',
+  'baseline',
+  'nrmse_sd',
+  'ensemble_k',
+  'ensemble_members',
+  'ensemble_nrmse',
+  'ensemble_rmse',
+  'ensemble_scored_on',
+  'recommendation',
+];
 
 test('the expected sequence ranks first among the sequences: model-based imputation in the heavy band beats knn and the mean on linear columns', () => {
   const lb = readCsv(join(out, 'leaderboard.csv'));
   const best = csvRows(join(out, 'best_sequences.csv'));
   assert.deepEqual(best.header, BEST_HEADER);
-  assert.deepEqual(best.rows.map((r) => r[0]), Object.keys(DATASETS));
+  assert.deepEqual(
+    best.rows.map((r) => r[0]),
+    Object.keys(DATASETS),
+  );
   for (const name of Object.keys(DATASETS)) {
     const all = lb.rows.filter((r) => r[0] === name);
     const rows = all.filter((r) => r[12] === 'false');
     const byLabel = Object.fromEntries(rows.map((r) => [r[2], r]));
     assert.equal(rows[0][2], EXPECTED_BEST);
     const heavy = (l) => Number(byLabel[l][7]);
-    assert.ok(heavy(EXPECTED_BEST) < 0.75 * heavy('seq_1_iterative_simple_knn'), `${name}: heavy band ${heavy(EXPECTED_BEST)} vs knn ${heavy('seq_1_iterative_simple_knn')}`);
+    assert.ok(
+      heavy(EXPECTED_BEST) < 0.75 * heavy('seq_1_iterative_simple_knn'),
+      `${name}: heavy band ${heavy(EXPECTED_BEST)} vs knn ${heavy('seq_1_iterative_simple_knn')}`,
+    );
     assert.ok(heavy('seq_0_iterative_simple_mean') > 0.9, `${name}: the mean is no model of linear columns`);
     // The light band is the same method in every sequence (one shared prefix node): equal scores.
     assert.equal(new Set(rows.map((r) => r[6])).size, 1);
     const b = best.rows.find((r) => r[0] === name);
-    assert.deepEqual(b.slice(0, 3), all[0].slice(0, 3), 'best_sequences names the leaderboard\'s rank 1');
+    assert.deepEqual(b.slice(0, 3), all[0].slice(0, 3), "best_sequences names the leaderboard's rank 1");
     assert.equal(b[7], `best/${name}.csv`);
     assert.equal(b[8], all[0][12]);
   }
   // On lin_two iterative_simple without bands beats every banded sequence: said plainly.
   const two = best.rows.find((r) => r[0] === 'lin_two');
   assert.deepEqual([two[2], two[3], two[8]], ['baseline_iterative_simple', 'iterative_simple', 'true']);
-  assert.match(two[15], /^A plain method wins: iterative_simple without bands \(nRMSE [\d.]+\) beats every banded sequence \(best: seq_2_iterative_simple_iterative_simple/);
+  assert.match(
+    two[15],
+    /^A plain method wins: iterative_simple without bands \(nRMSE [\d.]+\) beats every banded sequence \(best: seq_2_iterative_simple_iterative_simple/,
+  );
   const one = best.rows.find((r) => r[0] === 'lin_one');
   assert.deepEqual([one[2], one[3], one[8]], [EXPECTED_BEST, 'iterative_simple iterative_simple', 'false']);
   assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /A plain method wins: iterative_simple without bands/);
@@ -214,7 +281,8 @@ const oneBand = (method) => validateConfig({ ...linearConfig(), bands: [{ width:
 /** A candidate's imputation of a table, by hand: hierarchicalImpute of the sequence, or of the one-band baseline. */
 async function candidateTable(input, label) {
   const cfg = validateConfig(linearConfig(), 'test');
-  if (label.startsWith('baseline_')) return (await hierarchicalImpute(input, oneBand(label.slice('baseline_'.length)), [label.slice('baseline_'.length)])).matrix;
+  if (label.startsWith('baseline_'))
+    return (await hierarchicalImpute(input, oneBand(label.slice('baseline_'.length)), [label.slice('baseline_'.length)])).matrix;
   return (await hierarchicalImpute(input, cfg, expandSweep(cfg).find((s) => s.label === label).methods)).matrix;
 }
 
@@ -233,7 +301,9 @@ test('baselines: each method without bands equals hierarchicalImpute with one ba
 
 /** The cell-wise mean of tables as the ensemble defines it: summed in double, one rounding to float32; observed cells kept. */
 const cellMean = (input, tables) =>
-  input.columns.map((c, j) => [...c].map((v, i) => (Number.isNaN(v) ? Math.fround(tables.reduce((s, t) => s + t.columns[j][i], 0) / tables.length) : v)));
+  input.columns.map((c, j) =>
+    [...c].map((v, i) => (Number.isNaN(v) ? Math.fround(tables.reduce((s, t) => s + t.columns[j][i], 0) / tables.length) : v)),
+  );
 
 test('--refit-best: OUT/best/<dataset>.csv is the cell-wise mean of the chosen members on the UNMASKED table, nothing reused from the masked sweep', async () => {
   const best = csvRows(join(out, 'best_sequences.csv'));
@@ -276,7 +346,7 @@ test('--refit-best: OUT/best/<dataset>.csv is the cell-wise mean of the chosen m
   assert.equal(cacheNodes(out), 2 * (1 + 3) + 2 * 3 + refit);
 });
 
-test('--ensemble 1 writes the leaderboard\'s best alone (as before ensembles); --ensemble 2 the mean of the top 2, scored on all hidden cells', async () => {
+test("--ensemble 1 writes the leaderboard's best alone (as before ensembles); --ensemble 2 the mean of the top 2, scored on all hidden cells", async () => {
   for (const k of [1, 2]) {
     const o = tempDir(`hi-eval-k${k}-`);
     const r = await runCli([...evalArgs(o), '--ensemble', String(k)]);
@@ -284,10 +354,13 @@ test('--ensemble 1 writes the leaderboard\'s best alone (as before ensembles); -
     const lb = readCsv(join(o, 'leaderboard.csv'));
     const best = csvRows(join(o, 'best_sequences.csv'));
     for (const [name, file] of Object.entries(DATASETS)) {
-      const top = lb.rows.filter((x) => x[0] === name).slice(0, k).map((x) => x[2]);
+      const top = lb.rows
+        .filter((x) => x[0] === name)
+        .slice(0, k)
+        .map((x) => x[2]);
       const b = best.rows.find((x) => x[0] === name);
       assert.deepEqual([b[10], b[11], b[14]], [String(k), top.join(' '), 'all']);
-      if (k === 1) assert.equal(Number(b[12]), Number(b[4]), 'K = 1: the ensemble score is the best row\'s nRMSE');
+      if (k === 1) assert.equal(Number(b[12]), Number(b[4]), "K = 1: the ensemble score is the best row's nRMSE");
       // The ensemble's score recomputed from the members' masked-table outputs.
       const masked = table(join(o, 'holdout', 'masked', file));
       const input = table(join(data, file));
@@ -321,7 +394,8 @@ test('--holdout-repeats 3: independent masks, scores are means over the repeats 
   const cfg = validateConfig(linearConfig(), 'test');
   const edges = bandEdges(cfg.bands.map((b) => b.width));
   // Repeat 0 is the single holdout of before, byte for byte.
-  for (const name of Object.keys(DATASETS)) assert.ok(readFileSync(join(o, 'holdout', `${name}.mask.csv`)).equals(readFileSync(join(out, 'holdout', `${name}.mask.csv`))));
+  for (const name of Object.keys(DATASETS))
+    assert.ok(readFileSync(join(o, 'holdout', `${name}.mask.csv`)).equals(readFileSync(join(out, 'holdout', `${name}.mask.csv`))));
   const masks = [0, 1, 2].map((k) => readFileSync(join(o, 'holdout', ...(k ? [`repeat_${k}`] : []), 'lin_one.mask.csv'), 'utf8'));
   assert.equal(new Set(masks).size, 3, 'three different masks');
   const lb = readCsv(join(o, 'leaderboard.csv'));
@@ -364,7 +438,9 @@ test('rerun of the same command: nothing computed again, identical leaderboard a
   assert.equal(summary(out).groups_computed, 0);
   const ev = JSON.parse(readFileSync(join(out, 'evaluation.json'), 'utf8'));
   assert.equal(ev.refit.lin_one.computed, 0);
-  ['leaderboard.csv', 'best_sequences.csv', 'holdout/lin_one.mask.csv', 'best/lin_two.csv'].forEach((f, i) => assert.ok(readFileSync(join(out, f)).equals(before[i]), f));
+  ['leaderboard.csv', 'best_sequences.csv', 'holdout/lin_one.mask.csv', 'best/lin_two.csv'].forEach((f, i) =>
+    assert.ok(readFileSync(join(out, f)).equals(before[i]), f),
+  );
 });
 
 test('mpiexec -n 3 --evaluate: leaderboard (baselines included), best sequences, masks and refitted ensembles byte-identical to one rank', async () => {

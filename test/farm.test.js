@@ -145,7 +145,13 @@ test('mpiexec -n 4: a table no method can impute (a column never observed) is dr
 test('a node claimed by another job: the dispatcher retries it later, loses no reply, and the outputs are unchanged', async () => {
   // Band 0 is slow for alpha_one while another "job" holds beta's band-0 node: workers wait idle
   // and retry while a reply is due (the path where a reply could be lost).
-  const raw = { bands: [{ width: 0.15, methods: ['xgboost'] }, { width: 0.85, methods: ['mean', 'median'] }], params: { xgboost: { n_estimators: 6000 } } };
+  const raw = {
+    bands: [
+      { width: 0.15, methods: ['xgboost'] },
+      { width: 0.85, methods: ['mean', 'median'] },
+    ],
+    params: { xgboost: { n_estimators: 6000 } },
+  };
   const cfgPath = writeConfig(tempDir('hi-busy-cfg-'), raw);
   const ref = tempDir('hi-busy-ref-');
   let r = await runCli(['run', '--config', cfgPath, '--data', data, '--out', ref, '--progress=false']);
@@ -158,7 +164,11 @@ test('a node claimed by another job: the dispatcher retries it later, loses no r
   assert.ok(lock);
   const job = mpirun(4, [main, 'run', '--config', cfgPath, '--data', data, '--out', out, '--progress=false'], { timeoutS: 120 });
   // Released only once a worker has met the claimed node (its log line), never after a guessed delay.
-  await waitFor(() => countLines(join(out, 'logs', 'run.log'), /band 0 \(xgboost\): node claimed by another rank or job/) > 0, 'a worker met the claimed node', job).finally(() => lock.release());
+  await waitFor(
+    () => countLines(join(out, 'logs', 'run.log'), /band 0 \(xgboost\): node claimed by another rank or job/) > 0,
+    'a worker met the claimed node',
+    job,
+  ).finally(() => lock.release());
   r = await job;
   assert.equal(r.code, 0, r.stderr);
   const s = summary(out);

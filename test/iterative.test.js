@@ -20,29 +20,45 @@ function loadFixture(name) {
   return { fx, data: { names: fx.names, columns, nRows: fx.nRows } };
 }
 function hiddenRmse(fx, data, out) {
-  let s = 0, k = 0;
-  data.columns.forEach((col, j) => col.forEach((v, i) => {
-    if (Number.isNaN(v)) { const d = out.columns[j][i] - fx.truth[j][i]; s += d * d; k++; }
-  }));
+  let s = 0,
+    k = 0;
+  data.columns.forEach((col, j) =>
+    col.forEach((v, i) => {
+      if (Number.isNaN(v)) {
+        const d = out.columns[j][i] - fx.truth[j][i];
+        s += d * d;
+        k++;
+      }
+    }),
+  );
   return Math.sqrt(s / k);
 }
 /** RMSE of the plain mean fill on the hidden cells: the floor MICE must beat. */
 function meanFillRmse(fx, data) {
-  let s = 0, k = 0;
+  let s = 0,
+    k = 0;
   data.columns.forEach((col, j) => {
     const obs = col.filter((v) => !Number.isNaN(v));
     const mean = obs.reduce((a, b) => a + b, 0) / obs.length;
-    col.forEach((v, i) => { if (Number.isNaN(v)) { const d = mean - fx.truth[j][i]; s += d * d; k++; } });
+    col.forEach((v, i) => {
+      if (Number.isNaN(v)) {
+        const d = mean - fx.truth[j][i];
+        s += d * d;
+        k++;
+      }
+    });
   });
   return Math.sqrt(s / k);
 }
 function assertImputed(data, out, targetStart = 0) {
   assert.equal(out.nRows, data.nRows - targetStart);
-  out.columns.forEach((col, j) => col.forEach((v, i) => {
-    const orig = data.columns[j][i + targetStart];
-    if (Number.isNaN(orig)) assert.ok(Number.isFinite(v), `cell (${i}, ${data.names[j]}) not filled`);
-    else assert.equal(v, orig, `observed cell (${i}, ${data.names[j]}) changed`);
-  }));
+  out.columns.forEach((col, j) =>
+    col.forEach((v, i) => {
+      const orig = data.columns[j][i + targetStart];
+      if (Number.isNaN(orig)) assert.ok(Number.isFinite(v), `cell (${i}, ${data.names[j]}) not filled`);
+      else assert.equal(v, orig, `observed cell (${i}, ${data.names[j]}) changed`);
+    }),
+  );
 }
 const m = (names, cols) => ({ names, columns: cols.map((c) => Float32Array.from(c)), nRows: cols[0].length });
 const opts = (o = {}) => ({ ...iterativeSimple.defaults, ...o });
@@ -133,7 +149,13 @@ test('sklearn stopping rule: a huge tol stops after the first sweep; max_iter bo
 });
 
 test('edge cases: nothing missing, one column, a row with no observed cell, one row', async () => {
-  const complete = m(['a', 'b'], [[1, 2, 3], [4, 5, 6]]);
+  const complete = m(
+    ['a', 'b'],
+    [
+      [1, 2, 3],
+      [4, 5, 6],
+    ],
+  );
   const same = await iterativeSimple.impute(complete, 0, opts(), ctx);
   same.columns.forEach((c, j) => assert.deepEqual(c, complete.columns[j]));
   assert.notEqual(same.columns[0], complete.columns[0]); // a new matrix, input untouched
@@ -141,7 +163,14 @@ test('edge cases: nothing missing, one column, a row with no observed cell, one 
   const one = await iterativeSimple.impute(m(['x'], [[1, NaN, 3, NaN, 8]]), 0, opts(), ctx);
   assert.deepEqual(Array.from(one.columns[0]), [1, 4, 3, 4, 8]); // the column mean
 
-  const emptyRow = m(['a', 'b', 'c'], [[1, 2, NaN, 4, 5, 6], [2, 4, NaN, 8, 10, 12], [1, 1, NaN, 2, 2, 3]]);
+  const emptyRow = m(
+    ['a', 'b', 'c'],
+    [
+      [1, 2, NaN, 4, 5, 6],
+      [2, 4, NaN, 8, 10, 12],
+      [1, 1, NaN, 2, 2, 3],
+    ],
+  );
   const filled = await iterativeSimple.impute(emptyRow, 0, opts(), ctx);
   assertImputed(emptyRow, filled);
 
@@ -152,7 +181,14 @@ test('edge cases: nothing missing, one column, a row with no observed cell, one 
 });
 
 test('a column with no observed value: an error naming it, or a constant 0 column with empty_columns=zero', async () => {
-  const data = m(['a', 'empty', 'c'], [[1, 2, NaN, 4], [NaN, NaN, NaN, NaN], [1, 2, 3, 4]]);
+  const data = m(
+    ['a', 'empty', 'c'],
+    [
+      [1, 2, NaN, 4],
+      [NaN, NaN, NaN, NaN],
+      [1, 2, 3, 4],
+    ],
+  );
   await assert.rejects(iterativeSimple.impute(data, 0, opts(), ctx), (err) => {
     assert.match(err.message, /^iterative_simple: column 'empty' has no observed value in the 4 fit rows.*empty_columns=zero/);
     assert.deepEqual([err.code, err.column], ['HIERIMPUTE_EMPTY_COLUMN', 1]);
@@ -188,10 +224,19 @@ test('iterative_function: extratrees and xgboost estimators, deterministic, writ
 });
 
 test('options are validated with messages naming the option', async () => {
-  const data = m(['a', 'b'], [[1, NaN, 3], [1, 2, 3]]);
+  const data = m(
+    ['a', 'b'],
+    [
+      [1, NaN, 3],
+      [1, 2, 3],
+    ],
+  );
   await assert.rejects(iterativeSimple.impute(data, 0, opts({ max_iter: 0 }), ctx), /iterative_simple: option max_iter must be an integer/);
   await assert.rejects(iterativeSimple.impute(data, 0, opts({ n_estimators: 2.5 }), ctx), /option n_estimators/);
-  await assert.rejects(iterativeFunction.impute(data, 0, fopts({ estimator: 'forest' }), ctx), /option estimator must be one of extratrees, random_forest, xgboost, bayesian_ridge/);
+  await assert.rejects(
+    iterativeFunction.impute(data, 0, fopts({ estimator: 'forest' }), ctx),
+    /option estimator must be one of extratrees, random_forest, xgboost, bayesian_ridge/,
+  );
   await assert.rejects(iterativeFunction.impute(data, 0, fopts({ learning_rate: -1 }), ctx), /option learning_rate/);
   await assert.rejects(iterativeSimple.impute(data, 5, opts(), ctx), /targetStart must be an integer in \[0, 3\]/);
   await assert.rejects(iterativeSimple.impute(data, 0, opts(), { seed: -1, threads: 1 }), /seed must be a non-negative integer/);

@@ -132,7 +132,9 @@ test('knn matches scikit-learn KNNImputer on every fixture cell except k-th-plac
     excluded += skipped;
     perCase.push(`${c.name}: ${cells.length} cells, ${skipped} tied`);
   }
-  console.log(`knn parity: ${total} imputed cells compared with scikit-learn ${manifest.sklearn}, ${excluded} excluded as k-th-place ties (${tiedDiffering} of them differ)\n  ${perCase.join('\n  ')}`);
+  console.log(
+    `knn parity: ${total} imputed cells compared with scikit-learn ${manifest.sklearn}, ${excluded} excluded as k-th-place ties (${tiedDiffering} of them differ)\n  ${perCase.join('\n  ')}`,
+  );
   assert.ok(total > 500, 'the fixtures hold enough cells');
   assert.ok(excluded <= 0.05 * total, `at most 5% of cells excluded as ties (${excluded} of ${total})`);
 });
@@ -199,13 +201,16 @@ test('impute(data, targetStart) fits on all rows and returns only the target row
 
 function generated(n, p, seed) {
   let s = seed >>> 0;
-  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const rnd = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const columns = Array.from({ length: p }, () => new Float32Array(n));
   for (let i = 0; i < n; i++) {
     const base = rnd() * 10;
     for (let j = 0; j < p; j++) columns[j][i] = rnd() < 0.1 ? NaN : Math.round((base + rnd() * 3) * 8) / 8;
   }
-  return makeMatrix(Array.from({ length: p }, (_, j) => `x${j}`), columns);
+  return makeMatrix(
+    Array.from({ length: p }, (_, j) => `x${j}`),
+    columns,
+  );
 }
 
 test('output is bit-identical for threads 1, 2 and 0 (all cores)', async () => {
@@ -227,7 +232,7 @@ test('multi-block tables (complete and masked blocks, NaN distances) match the J
   // 2500 rows x 6 columns: several fit blocks; a third of the rows incomplete, some with a single
   // observed cell (NaN distances), values on a coarse grid so that exact ties are common.
   let s = 99;
-  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const rnd = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const n = 2500;
   const p = 6;
   const columns = Array.from({ length: p }, () => new Float32Array(n));
@@ -235,12 +240,24 @@ test('multi-block tables (complete and masked blocks, NaN distances) match the J
     const base = Math.floor(rnd() * 6);
     for (let j = 0; j < p; j++) columns[j][i] = base + Math.floor(rnd() * 4) / 2;
     const u = rnd();
-    if (u < 0.05) for (let j = 0; j < p; j++) if (j !== (i % p)) columns[j][i] = NaN;
-    else if (u < 0.33) columns[Math.floor(rnd() * p)][i] = NaN;
+    if (u < 0.05)
+      for (let j = 0; j < p; j++)
+        if (j !== i % p) columns[j][i] = NaN;
+        else if (u < 0.33) columns[Math.floor(rnd() * p)][i] = NaN;
   }
-  const data = makeMatrix(Array.from({ length: p }, (_, j) => `x${j}`), columns);
-  const target = makeMatrix(data.names, data.columns.map((c) => c.subarray(1900)));
-  for (const [k, weights] of [[5, 'uniform'], [3, 'distance'], [1, 'uniform']]) {
+  const data = makeMatrix(
+    Array.from({ length: p }, (_, j) => `x${j}`),
+    columns,
+  );
+  const target = makeMatrix(
+    data.names,
+    data.columns.map((c) => c.subarray(1900)),
+  );
+  for (const [k, weights] of [
+    [5, 'uniform'],
+    [3, 'distance'],
+    [1, 'uniform'],
+  ]) {
     const { matrix, stats } = await knnFitTransform(data, target, { n_neighbors: k, weights }, 2);
     const cells = reference(data, target, k, weights);
     assert.equal(stats.cellsImputed, cells.length);
@@ -323,8 +340,17 @@ test('bad inputs fail fast naming the option or the cell', async () => {
     return true;
   });
   const ok = makeMatrix(['a'], [new Float32Array([1, NaN])]);
-  await assert.rejects(knn.impute(ok, 0, { ...knn.defaults, n_neighbors: 0 }, { seed: 0, threads: 1 }), /knn: option n_neighbors must be an integer in \[1, 1000000000\] \(got 0\)/);
-  await assert.rejects(knn.impute(ok, 0, { ...knn.defaults, weights: 'cosine' }, { seed: 0, threads: 1 }), /knn: option weights must be one of uniform, distance/);
-  await assert.rejects(mean.impute(ok, 0, { empty_columns: 'drop' }, { seed: 0, threads: 1 }), /mean: option empty_columns must be one of error, zero/);
+  await assert.rejects(
+    knn.impute(ok, 0, { ...knn.defaults, n_neighbors: 0 }, { seed: 0, threads: 1 }),
+    /knn: option n_neighbors must be an integer in \[1, 1000000000\] \(got 0\)/,
+  );
+  await assert.rejects(
+    knn.impute(ok, 0, { ...knn.defaults, weights: 'cosine' }, { seed: 0, threads: 1 }),
+    /knn: option weights must be one of uniform, distance/,
+  );
+  await assert.rejects(
+    mean.impute(ok, 0, { empty_columns: 'drop' }, { seed: 0, threads: 1 }),
+    /mean: option empty_columns must be one of error, zero/,
+  );
   await assert.rejects(knn.impute(ok, 0, knn.defaults, { seed: 0, threads: -1 }), /knn: threads must be an integer >= 0/);
 });

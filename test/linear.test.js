@@ -20,7 +20,17 @@ import { getImputer } from '../dist/impute/registry.js';
 const FIXTURES = new URL('./fixtures/parity/linear/', import.meta.url);
 const ctx = { seed: 0, threads: 1 };
 const TABLES = ['gauss', 'gauss_easy', 'gauss_wide', 'scaled', 'collinear', 'collinear_f32'];
-const native = (o = {}) => ({ estimator: 'bayesian_ridge', nEstimators: 0, maxDepth: 0, learningRate: 0.3, maxIter: 10, tol: 1e-3, seed: 0, threads: 1, ...o });
+const native = (o = {}) => ({
+  estimator: 'bayesian_ridge',
+  nEstimators: 0,
+  maxDepth: 0,
+  learningRate: 0.3,
+  maxIter: 10,
+  tol: 1e-3,
+  seed: 0,
+  threads: 1,
+  ...o,
+});
 const lopts = (o = {}) => ({ ...iterativeLinear.defaults, ...o });
 
 function loadFixture(name) {
@@ -31,7 +41,11 @@ function loadFixture(name) {
 
 /** Compares our output with a sklearn run's imputed hidden cells (column-major order). */
 function compare(data, fx, out, ref) {
-  let k = 0, maxAbs = 0, worstUlps = 0, s = 0, sRef = 0;
+  let k = 0,
+    maxAbs = 0,
+    worstUlps = 0,
+    s = 0,
+    sRef = 0;
   data.columns.forEach((col, j) => {
     const scale = col.reduce((m, v) => (Number.isNaN(v) ? m : Math.max(m, Math.abs(v))), 0);
     col.forEach((v, i) => {
@@ -39,7 +53,8 @@ function compare(data, fx, out, ref) {
         assert.equal(out.columns[j][i], v, `observed cell (${i}, ${data.names[j]}) changed`);
         return;
       }
-      const o = out.columns[j][i], r = ref.imputed[k++];
+      const o = out.columns[j][i],
+        r = ref.imputed[k++];
       assert.ok(Number.isFinite(o), `cell (${i}, ${data.names[j]}) not filled`);
       const mag = Math.max(Math.abs(r), scale);
       const ulp = 2 ** (Math.floor(Math.log2(mag)) - 23);
@@ -60,8 +75,14 @@ function nrmse(fx, data, out) {
     const t = fx.truth[j];
     const mean = t.reduce((a, b) => a + b, 0) / t.length;
     const sd = Math.sqrt(t.reduce((a, b) => a + (b - mean) ** 2, 0) / t.length);
-    let s = 0, k = 0;
-    col.forEach((v, i) => { if (Number.isNaN(v)) { s += (out.columns[j][i] - t[i]) ** 2; k++; } });
+    let s = 0,
+      k = 0;
+    col.forEach((v, i) => {
+      if (Number.isNaN(v)) {
+        s += (out.columns[j][i] - t[i]) ** 2;
+        k++;
+      }
+    });
     if (k) vals.push(Math.sqrt(s / k) / sd);
   });
   return vals.reduce((a, b) => a + b, 0) / vals.length;
@@ -71,7 +92,10 @@ test('BayesianRidge alone matches sklearn BayesianRidge().fit (coef, intercept, 
   const fx = JSON.parse(readFileSync(new URL('bayesian_ridge.json', FIXTURES), 'utf8'));
   const addon = loadAddon('hierimpute_core');
   for (const c of fx.cases) {
-    const m = addon.bayesianRidgeFit(c.X.map((col) => Float64Array.from(col)), Float64Array.from(c.y));
+    const m = addon.bayesianRidgeFit(
+      c.X.map((col) => Float64Array.from(col)),
+      Float64Array.from(c.y),
+    );
     const coefScale = Math.max(1, ...c.coef.map(Math.abs));
     // the near-collinear design (cond(X) ~ 1e4) loses ~1e-9 to its conditioning, the others ~1e-15
     const tol = c.name === 'collinear' ? 1e-7 : 1e-11;
@@ -134,20 +158,29 @@ test('divergence guard on a near-collinear table with glitch rows: off = sklearn
   // every imputed value within its column's observed range
   data.columns.forEach((col, j) => {
     const obs = col.filter((v) => !Number.isNaN(v));
-    const lo = Math.min(...obs), hi = Math.max(...obs);
+    const lo = Math.min(...obs),
+      hi = Math.max(...obs);
     clip.matrix.columns[j].forEach((v) => assert.ok(v >= lo && v <= hi));
   });
 
   await assert.rejects(iterativeLinear.impute(data, 0, lopts({ divergence: 'error' }), ctx), (err) => {
-    assert.match(err.message, /^iterative_linear: the BayesianRidge chained equations diverged at sweep 1: column 'g4' got the imputed value [-\d.e+]+, far outside its observed range \[[-\d.e+]+, [-\d.e+]+\] \(near-collinear columns make the fits extrapolate; scikit-learn's IterativeImputer\(\) does the same\)\. Fixes: divergence=clip \(clip each imputation to its column's observed range\), or drop redundant columns$/);
+    assert.match(
+      err.message,
+      /^iterative_linear: the BayesianRidge chained equations diverged at sweep 1: column 'g4' got the imputed value [-\d.e+]+, far outside its observed range \[[-\d.e+]+, [-\d.e+]+\] \(near-collinear columns make the fits extrapolate; scikit-learn's IterativeImputer\(\) does the same\)\. Fixes: divergence=clip \(clip each imputation to its column's observed range\), or drop redundant columns$/,
+    );
     return true;
   });
 });
 
-test("iterative_function estimator=bayesian_ridge is iterative_linear", async () => {
+test('iterative_function estimator=bayesian_ridge is iterative_linear', async () => {
   const { data } = loadFixture('gauss');
   const a = await iterativeLinear.impute(data, 0, lopts({ max_iter: 4 }), ctx);
-  const b = await iterativeFunction.impute(data, 0, { ...iterativeFunction.defaults, estimator: 'bayesian_ridge', max_iter: 4 }, { seed: 9, threads: 0 });
+  const b = await iterativeFunction.impute(
+    data,
+    0,
+    { ...iterativeFunction.defaults, estimator: 'bayesian_ridge', max_iter: 4 },
+    { seed: 9, threads: 0 },
+  );
   b.columns.forEach((col, j) => assert.deepEqual(col, a.columns[j]));
   assert.equal(getImputer('iterative_linear'), iterativeLinear);
 });
@@ -166,16 +199,37 @@ test('iterative_linear: fits on all rows and returns rows targetStart..n-1; tol 
 
 test('iterative_linear edge cases: nothing missing, one column, fewer observed rows than features, empty column', async () => {
   const m = (names, cols) => ({ names, columns: cols.map((c) => Float32Array.from(c)), nRows: cols[0].length });
-  const complete = m(['a', 'b'], [[1, 2, 3], [4, 5, 6]]);
+  const complete = m(
+    ['a', 'b'],
+    [
+      [1, 2, 3],
+      [4, 5, 6],
+    ],
+  );
   const same = await iterativeLinear.impute(complete, 0, lopts(), ctx);
   same.columns.forEach((c, j) => assert.deepEqual(c, complete.columns[j]));
   const one = await iterativeLinear.impute(m(['x'], [[1, NaN, 3, NaN, 8]]), 0, lopts(), ctx);
   assert.deepEqual(Array.from(one.columns[0]), [1, 4, 3, 4, 8]);
   // column 'y' is observed in 2 rows, with 4 features: BayesianRidge's n <= p form
-  const wide = m(['y', 'a', 'b', 'c', 'd'], [[1, NaN, NaN, 2, NaN], [1, 2, 3, 4, 5], [2, 1, 0, 3, 1], [5, 5, 4, 4, 3], [0, 1, 0, 1, 0]]);
+  const wide = m(
+    ['y', 'a', 'b', 'c', 'd'],
+    [
+      [1, NaN, NaN, 2, NaN],
+      [1, 2, 3, 4, 5],
+      [2, 1, 0, 3, 1],
+      [5, 5, 4, 4, 3],
+      [0, 1, 0, 1, 0],
+    ],
+  );
   const w = await iterativeLinear.impute(wide, 0, lopts(), ctx);
   assert.ok(w.columns[0].every(Number.isFinite));
-  const empty = m(['a', 'e'], [[1, NaN, 3], [NaN, NaN, NaN]]);
+  const empty = m(
+    ['a', 'e'],
+    [
+      [1, NaN, 3],
+      [NaN, NaN, NaN],
+    ],
+  );
   await assert.rejects(iterativeLinear.impute(empty, 0, lopts(), ctx), /iterative_linear: column 'e' has no observed value/);
   const z = await iterativeLinear.impute(empty, 0, lopts({ empty_columns: 'zero' }), ctx);
   assert.deepEqual(Array.from(z.columns[1]), [0, 0, 0]);
@@ -188,5 +242,8 @@ test('iterative_linear options: documented defaults, validation naming the optio
   const data = { names: ['a', 'b'], columns: [Float32Array.from([1, NaN, 3]), Float32Array.from([1, 2, 3])], nRows: 3 };
   await assert.rejects(iterativeLinear.impute(data, 0, lopts({ max_iter: 0 }), ctx), /iterative_linear: option max_iter must be an integer/);
   await assert.rejects(iterativeLinear.impute(data, 0, lopts({ tol: -1 }), ctx), /iterative_linear: option tol/);
-  await assert.rejects(iterativeLinear.impute(data, 0, lopts({ divergence: 'ignore' }), ctx), /iterative_linear: option divergence must be one of clip, error, off/);
+  await assert.rejects(
+    iterativeLinear.impute(data, 0, lopts({ divergence: 'ignore' }), ctx),
+    /iterative_linear: option divergence must be one of clip, error, off/,
+  );
 });

@@ -65,7 +65,10 @@ const ageFile = (path, seconds) => {
 // A child process running test/helpers/lock-child.js. A child still running after SAFETY_MS is
 // SIGKILLed, so a hung child fails its test (exit code, missing line) instead of hanging the run.
 function run(mode, args, env = {}) {
-  const child = spawn(process.execPath, [CHILD, mode, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [CHILD, mode, JSON.stringify(args)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+  });
   children.add(child);
   let out = '';
   child.stdout.on('data', (d) => (out += d));
@@ -82,7 +85,11 @@ function run(mode, args, env = {}) {
     }),
   );
   // The first complete stdout line starting with prefix (undefined while there is none).
-  const printed = (prefix) => out.split('\n').slice(0, -1).find((l) => l.startsWith(prefix));
+  const printed = (prefix) =>
+    out
+      .split('\n')
+      .slice(0, -1)
+      .find((l) => l.startsWith(prefix));
   const line = (prefix) =>
     new Promise((resolve, reject) => {
       const check = () => {
@@ -107,7 +114,8 @@ function gate() {
     // Resolves once kid sits at point; fails if it exits first.
     paused(kid, point) {
       return waitFor(async () => {
-        if (kid.child.exitCode !== null || kid.child.signalCode !== null) throw new Error(`child exited before the ${point} gate: ${(await kid.exited).out}`);
+        if (kid.child.exitCode !== null || kid.child.signalCode !== null)
+          throw new Error(`child exited before the ${point} gate: ${(await kid.exited).out}`);
         return this.isPaused(kid, point);
       }, `child ${kid.child.pid} held at the ${point} gate`);
     },
@@ -174,7 +182,10 @@ test('a lock whose mtime is older than the lease is taken over; the old owner ca
 
 test('options and filesystem errors name the input at fault', () => {
   const dir = freshDir();
-  assert.throws(() => tryClaim(join(dir, 'missing', 'x.lock')), (e) => e.message.includes(join(dir, 'missing')) && /No such file or directory/.test(e.message));
+  assert.throws(
+    () => tryClaim(join(dir, 'missing', 'x.lock')),
+    (e) => e.message.includes(join(dir, 'missing')) && /No such file or directory/.test(e.message),
+  );
   writeFileSync(join(dir, 'file'), 'x');
   assert.throws(() => tryClaim(join(dir, 'file', 'x.lock')), /Not a directory/);
   writeFileSync(join(dir, 'garbage.lock'), 'not a lock\n');
@@ -206,7 +217,8 @@ test('heartbeat refreshes the mtime from a native thread while the JS thread is 
   // it sees the mtime refreshed (only the native thread can do that now), then finds the claim fresh
   // under a lease far above the heartbeat interval and cannot take it.
   // The child bounds its own wait by SAFETY_MS; the timeout is only the last resort.
-  const child = (args) => JSON.parse(execFileSync(process.execPath, [CHILD, 'try', JSON.stringify(args)], { encoding: 'utf8', timeout: 2 * SAFETY_MS }));
+  const child = (args) =>
+    JSON.parse(execFileSync(process.execPath, [CHILD, 'try', JSON.stringify(args)], { encoding: 'utf8', timeout: 2 * SAFETY_MS }));
   ageFile(path, 3600);
   const seen = child({ path, leaseMs: LONG_LEASE_MS, refreshedAfterMs: statSync(path).mtimeMs });
   assert.equal(seen.refreshed, true, 'the heartbeat must refresh the aged mtime while the JS thread is blocked');
@@ -298,7 +310,10 @@ test('readers never see a half-written lock file', async () => {
   assert.equal(res.code, 0, res.out);
   const counts = JSON.parse(res.out.split('\n')[1]);
   assert.equal(counts.partial, 0, JSON.stringify(counts));
-  assert.ok(counts.complete > 0 && counts.generations >= GENERATIONS, `reader must have seen the lock: ${JSON.stringify(counts)} over ${cycles} cycles`);
+  assert.ok(
+    counts.complete > 0 && counts.generations >= GENERATIONS,
+    `reader must have seen the lock: ${JSON.stringify(counts)} over ${cycles} cycles`,
+  );
 });
 
 test('racing processes: exactly one winner per round, fresh and stale; never a winner over a live claim', async () => {
@@ -370,7 +385,10 @@ test('racing processes: exactly one winner per round, fresh and stale; never a w
     h.release();
   }
   // no takeover or temp files left behind
-  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('.')), []);
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.startsWith('.')),
+    [],
+  );
   console.log(`# race: ${plan.length} rounds x ${CHILDREN} processes, max start spread within a round ${spread} ms`);
 });
 
@@ -425,7 +443,10 @@ test('takers held inside the takeover window: still exactly one winner, and a co
     for (const r of await Promise.all(kids.map((k) => k.exited))) assert.equal(r.code, 0, r.out);
   }
   assert.equal(mine.stillOwned(), false);
-  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('.')), []);
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.startsWith('.')),
+    [],
+  );
 });
 
 test('a taker SIGKILLed inside the takeover window: the owner can still release, a new taker can still take over', async () => {
@@ -457,7 +478,11 @@ test('a taker SIGKILLed inside the takeover window: the owner can still release,
       b.release();
     }
     // The killed taker's own temp record (.<name>.<token>.tmp) may stay behind; its takeover file must not.
-    assert.deepEqual(readdirSync(dir).filter((f) => !f.endsWith('.tmp')), [], 'takeover files of the dead taker are cleaned up');
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => !f.endsWith('.tmp')),
+      [],
+      'takeover files of the dead taker are cleaned up',
+    );
   }
 });
 
@@ -493,7 +518,10 @@ test('while a live successor holds the takeover right past a dead taker, others 
   assert.equal(mine.stillOwned(), false);
   mine.release();
   assert.equal(readOwner(path), null, 'the successor released it (try mode releases)');
-  assert.deepEqual(readdirSync(dir).filter((f) => !f.endsWith('.tmp')), []);
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => !f.endsWith('.tmp')),
+    [],
+  );
 });
 
 test('a worker thread that ends without release() stops its heartbeat (environment teardown)', async () => {

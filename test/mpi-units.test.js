@@ -37,7 +37,9 @@ test('tags: a small fixed set of distinct small integers', () => {
 test('launch detection: each launcher family', () => {
   assert.equal(detectLaunch({}).mode, 'single');
   assert.deepEqual(
-    (({ mode, expectedSize, expectedRank }) => ({ mode, expectedSize, expectedRank }))(detectLaunch({ OMPI_COMM_WORLD_SIZE: '8', OMPI_COMM_WORLD_RANK: '3' })),
+    (({ mode, expectedSize, expectedRank }) => ({ mode, expectedSize, expectedRank }))(
+      detectLaunch({ OMPI_COMM_WORLD_SIZE: '8', OMPI_COMM_WORLD_RANK: '3' }),
+    ),
     { mode: 'openmpi', expectedSize: 8, expectedRank: 3 },
   );
   const hydra = detectLaunch({ PMI_SIZE: '4', PMI_RANK: '1' });

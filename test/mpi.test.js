@@ -9,7 +9,14 @@ import { assertAborted, mpirun, noLauncher, root } from './helpers/mpirun.js';
 
 const main = join(root, 'dist', 'main.js');
 const script = (name) => join(root, 'test', 'mpi', name);
-const lastJson = (out) => JSON.parse(out.trim().split('\n').filter((l) => l.startsWith('{') || l.startsWith('[')).pop());
+const lastJson = (out) =>
+  JSON.parse(
+    out
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('{') || l.startsWith('['))
+      .pop(),
+  );
 
 test('mpiexec -n 4: ring send/recv (JSON and 1 MiB bytes into a reused buffer) and ANY_SOURCE gather', async () => {
   const r = await mpirun(4, [script('ring.js')], { timeoutS: 60 });
@@ -48,7 +55,10 @@ test('mpiexec -n 4: TAG_STOP shuts every worker down after the queue empties', a
   let expected = 0;
   for (let i = 0; i < 50; i++) expected += i * i;
   assert.equal(res.sum, expected);
-  assert.equal(Object.values(res.perWorker).reduce((a, b) => a + b, 0), 50);
+  assert.equal(
+    Object.values(res.perWorker).reduce((a, b) => a + b, 0),
+    50,
+  );
 });
 
 test('mpiexec -n 4: an exception on rank 2 aborts the whole job (MPI_Abort, no hang), log flushed', async () => {
@@ -67,7 +77,10 @@ test('mpiexec -n 4: hierimpute info lists 4 ranks with distinct pids', async () 
   assert.equal(r.code, 0, r.stderr);
   const info = lastJson(r.stdout);
   assert.equal(info.size, 4);
-  assert.deepEqual(info.ranks.map((x) => x.rank), [0, 1, 2, 3]);
+  assert.deepEqual(
+    info.ranks.map((x) => x.rank),
+    [0, 1, 2, 3],
+  );
   assert.equal(new Set(info.ranks.map((x) => x.pid)).size, 4);
   assert.notEqual(info.launchMode, 'single');
   assert.match(info.threadLevel, /^MPI_THREAD_/);

@@ -15,7 +15,9 @@ import { canUseNamespaces, createHosts } from './helpers/hosts.js';
 import { cacheNodes, main, makeData, runCli, sequenceFiles, summary, tempDir } from './helpers/sweep.js';
 
 /** Why these tests cannot run here (not root, no namespaces, an addon built without MPI), or undefined. */
-const skip = canUseNamespaces() ?? (buildInfo().mpi === false ? `the addon was built without MPI (${buildInfo().mpiNote || 'build-info.json: mpi false'})` : undefined);
+const skip =
+  canUseNamespaces() ??
+  (buildInfo().mpi === false ? `the addon was built without MPI (${buildInfo().mpiNote || 'build-info.json: mpi false'})` : undefined);
 
 const SLOTS = 2;
 const RANKS = 3 * SLOTS;
@@ -99,7 +101,11 @@ async function assertOnlyLeaseFrees(paths, fromHost) {
   const code = `import('${join(main, '..', 'locks', 'index.js')}').then((m) => console.log(JSON.stringify(process.argv.slice(1).map((p) => m.isStale(p, 1e12)))))`;
   const r = await hosts.exec(fromHost, [process.execPath, '-e', code, ...paths]);
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(JSON.parse(r.stdout), paths.map(() => false), 'a dead host\'s claim looked stale without its lease expiring (a PID check across hosts?)');
+  assert.deepEqual(
+    JSON.parse(r.stdout),
+    paths.map(() => false),
+    "a dead host's claim looked stale without its lease expiring (a PID check across hosts?)",
+  );
 }
 
 /**
@@ -139,7 +145,11 @@ test('3 hosts × 2 slots: every output byte-identical to one rank; ranks on 3 ho
   assert.equal(s.groups_computed, fullCount);
   // Each worker named its host (its hostname(), set by its host's UTS namespace) to rank 0.
   const where = `ranks by host: ${hosts.name(1)}: ranks 0, 1; ${hosts.name(2)}: ranks 2, 3; ${hosts.name(3)}: ranks 4, 5`;
-  assert.equal(countLines(join(out, 'logs', 'rank_0.log'), new RegExp(where.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))), 1, `rank 0 must log "${where}"`);
+  assert.equal(
+    countLines(join(out, 'logs', 'rank_0.log'), new RegExp(where.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))),
+    1,
+    `rank 0 must log "${where}"`,
+  );
   for (let k = 0; k < RANKS; k++) assert.ok(existsSync(join(out, 'logs', `rank_${k}.log`)), `rank_${k}.log`);
   assertLogsIntact(out);
 });
@@ -194,57 +204,80 @@ async function rerunAndCheck(out, from, on, dead) {
   const rerunLog = readFileSync(runLog).subarray(offset).toString();
   const metFresh = assertTakenOverAfterLease(dead, rerunLog);
   assertLogsIntact(out);
-  console.log(`# rerun on hosts ${on.join(', ')}: ${seconds.toFixed(1)} s, ${s.groups_computed} nodes computed; ${metFresh} of the lost host's ${dead.length} claims were still fresh when the rerun first met them`);
+  console.log(
+    `# rerun on hosts ${on.join(', ')}: ${seconds.toFixed(1)} s, ${s.groups_computed} nodes computed; ${metFresh} of the lost host's ${dead.length} claims were still fresh when the rerun first met them`,
+  );
 }
 
-test('a worker host is lost: the job ends on its own, rank 0 names the lost ranks and host; a rerun on the 2 hosts left resumes', { skip }, async () => {
-  const out = tempDir('hi-mh-lose2-');
-  const { job } = await startHeldJob(out);
-  const tKill = Date.now();
-  const killed = hosts.killHost(2);
-  const r = await job;
-  const tExit = Date.now();
-  console.log(`# host 2 lost (${killed} processes SIGKILLed): the job exited ${((tExit - tKill) / 1000).toFixed(2)} s after the kill, code ${r.code}`);
-  // Ended by itself: a non-zero exit of the launcher, which we did not kill (it runs on host 1),
-  // not the launcher's time limit, not the test's hard kill.
-  assert.notEqual(r.code, 0, 'the job must exit non-zero');
-  assert.equal(r.signal, null, 'the launcher was killed by a signal');
-  assert.equal(r.hardKilled, false, 'the job hung until the test killed it');
-  assert.doesNotMatch(r.stdout + r.stderr, /time limit for job execution has been reached|APPLICATION TIMED OUT/i, 'the job hung until the launcher time limit');
-  await assertHostsEmpty([1, 3], tKill);
-  const rank0 = readFileSync(join(out, 'logs', 'rank_0.log'), 'utf8');
-  assert.ok(rank0.includes(`ranks by host: ${hosts.name(1)}: ranks 0, 1; ${hosts.name(2)}: ranks 2, 3;`), 'rank 0 maps ranks to hosts at start');
-  if (buildInfo().mpiFlavor === 'openmpi') {
-    // Rank 0 sees no MPI error (no call involves the lost ranks). OpenMPI's mpiexec then sends it
-    // SIGTERM and, a second later, SIGKILL: rank 0 uses that second to name what was in flight.
-    assert.match(rank0, /rank 0: SIGTERM: the launcher is ending the job/);
-    for (const rank of [2, 3]) assert.match(rank0, new RegExp(`in flight: rank ${rank} on host ${hosts.name(2)}:`), `rank 0 must name lost rank ${rank} and its host`);
-  } else {
-    // MPICH's Hydra SIGKILLs every rank at once when a host's proxy is lost: rank 0 gets no notice
-    // and cannot log anything then; its start-up line above is what maps ranks to the lost host.
-    assert.doesNotMatch(rank0, /SIGTERM/);
-  }
-  assertLogsIntact(out);
+test(
+  'a worker host is lost: the job ends on its own, rank 0 names the lost ranks and host; a rerun on the 2 hosts left resumes',
+  { skip },
+  async () => {
+    const out = tempDir('hi-mh-lose2-');
+    const { job } = await startHeldJob(out);
+    const tKill = Date.now();
+    const killed = hosts.killHost(2);
+    const r = await job;
+    const tExit = Date.now();
+    console.log(
+      `# host 2 lost (${killed} processes SIGKILLed): the job exited ${((tExit - tKill) / 1000).toFixed(2)} s after the kill, code ${r.code}`,
+    );
+    // Ended by itself: a non-zero exit of the launcher, which we did not kill (it runs on host 1),
+    // not the launcher's time limit, not the test's hard kill.
+    assert.notEqual(r.code, 0, 'the job must exit non-zero');
+    assert.equal(r.signal, null, 'the launcher was killed by a signal');
+    assert.equal(r.hardKilled, false, 'the job hung until the test killed it');
+    assert.doesNotMatch(
+      r.stdout + r.stderr,
+      /time limit for job execution has been reached|APPLICATION TIMED OUT/i,
+      'the job hung until the launcher time limit',
+    );
+    await assertHostsEmpty([1, 3], tKill);
+    const rank0 = readFileSync(join(out, 'logs', 'rank_0.log'), 'utf8');
+    assert.ok(rank0.includes(`ranks by host: ${hosts.name(1)}: ranks 0, 1; ${hosts.name(2)}: ranks 2, 3;`), 'rank 0 maps ranks to hosts at start');
+    if (buildInfo().mpiFlavor === 'openmpi') {
+      // Rank 0 sees no MPI error (no call involves the lost ranks). OpenMPI's mpiexec then sends it
+      // SIGTERM and, a second later, SIGKILL: rank 0 uses that second to name what was in flight.
+      assert.match(rank0, /rank 0: SIGTERM: the launcher is ending the job/);
+      for (const rank of [2, 3])
+        assert.match(rank0, new RegExp(`in flight: rank ${rank} on host ${hosts.name(2)}:`), `rank 0 must name lost rank ${rank} and its host`);
+    } else {
+      // MPICH's Hydra SIGKILLs every rank at once when a host's proxy is lost: rank 0 gets no notice
+      // and cannot log anything then; its start-up line above is what maps ranks to the lost host.
+      assert.doesNotMatch(rank0, /SIGTERM/);
+    }
+    assertLogsIntact(out);
 
-  const dead = leftBehind(out, 2, [2, 3]);
-  await assertOnlyLeaseFrees(dead.map((c) => c.path), 3);
-  await rerunAndCheck(out, 1, [1, 3], dead);
-});
+    const dead = leftBehind(out, 2, [2, 3]);
+    await assertOnlyLeaseFrees(
+      dead.map((c) => c.path),
+      3,
+    );
+    await rerunAndCheck(out, 1, [1, 3], dead);
+  },
+);
 
-test('the launching host (mpiexec, rank 0) is lost: the other hosts end their ranks; a rerun from host 2 on hosts 2 and 3 resumes', { skip }, async () => {
-  const out = tempDir('hi-mh-lose1-');
-  const { job } = await startHeldJob(out);
-  const tKill = Date.now();
-  const killed = hosts.killHost(1);
-  const r = await job;
-  assert.equal(r.signal, 'SIGKILL', 'the launcher runs on host 1 and dies with it');
-  // mpiexec is gone, so its time limit is gone too: the daemons on hosts 2 and 3 must notice the
-  // loss and end their ranks by themselves.
-  await assertHostsEmpty([2, 3], tKill);
-  console.log(`# host 1 lost (${killed} processes SIGKILLed): hosts 2 and 3 empty ${((Date.now() - tKill) / 1000).toFixed(2)} s after the kill`);
-  assertLogsIntact(out);
+test(
+  'the launching host (mpiexec, rank 0) is lost: the other hosts end their ranks; a rerun from host 2 on hosts 2 and 3 resumes',
+  { skip },
+  async () => {
+    const out = tempDir('hi-mh-lose1-');
+    const { job } = await startHeldJob(out);
+    const tKill = Date.now();
+    const killed = hosts.killHost(1);
+    const r = await job;
+    assert.equal(r.signal, 'SIGKILL', 'the launcher runs on host 1 and dies with it');
+    // mpiexec is gone, so its time limit is gone too: the daemons on hosts 2 and 3 must notice the
+    // loss and end their ranks by themselves.
+    await assertHostsEmpty([2, 3], tKill);
+    console.log(`# host 1 lost (${killed} processes SIGKILLed): hosts 2 and 3 empty ${((Date.now() - tKill) / 1000).toFixed(2)} s after the kill`);
+    assertLogsIntact(out);
 
-  const dead = leftBehind(out, 1, [1]);
-  await assertOnlyLeaseFrees(dead.map((c) => c.path), 2);
-  await rerunAndCheck(out, 2, [2, 3], dead);
-});
+    const dead = leftBehind(out, 1, [1]);
+    await assertOnlyLeaseFrees(
+      dead.map((c) => c.path),
+      2,
+    );
+    await rerunAndCheck(out, 2, [2, 3], dead);
+  },
+);

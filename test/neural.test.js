@@ -98,7 +98,10 @@ test('width 1: documented fallback to the column mean', async () => {
   const col = new Float32Array([1, 2, NaN, 6, NaN]);
   for (const m of [lstm, rnn, gan]) {
     const out = await m.impute(matrix(['x'], [col]), 0, opts(m.name), ctx);
-    assert.deepEqual([...out.columns[0]].map((v) => +v.toFixed(4)), [1, 2, 3, 6, 3]);
+    assert.deepEqual(
+      [...out.columns[0]].map((v) => +v.toFixed(4)),
+      [1, 2, 3, 6, 3],
+    );
   }
 });
 
@@ -113,13 +116,19 @@ test('bad input: clear errors naming the problem', async () => {
   await assert.rejects(rnn.impute(withEmpty, 0, opts('rnn', tiny.rnn), ctx), /column 'empty' has no observed value.*empty_columns=zero/);
   const zeroed = await rnn.impute(withEmpty, 0, opts('rnn', { ...tiny.rnn, empty_columns: 'zero' }), ctx);
   assert.deepEqual([...zeroed.columns[1]], [0, 0, 0, 0]);
-  assert.deepEqual([1, 2, 4].map((i) => zeroed.columns[0][i === 4 ? 3 : i - 1]), [1, 2, 4]);
+  assert.deepEqual(
+    [1, 2, 4].map((i) => zeroed.columns[0][i === 4 ? 3 : i - 1]),
+    [1, 2, 4],
+  );
   assert.ok(Number.isFinite(zeroed.columns[0][2]));
   const inf = matrix(['a', 'b'], [new Float32Array([1, 2, NaN]), new Float32Array([1, Infinity, 3])]);
   await assert.rejects(gan.impute(inf, 0, opts('gan'), ctx), /column 'b' holds a non-finite value \(Infinity\) at row 2/);
   await assert.rejects(lstm.impute(data, 0, opts('lstm', { epochs: 0 }), ctx), /lstm: option epochs must be an integer >= 1 \(got 0\)/);
   await assert.rejects(gan.impute(data, 0, opts('gan', { hint_rate: 2 }), ctx), /gan: option hint_rate must be a number in \[0, 1\]/);
-  await assert.rejects(rnn.impute(data, 0, opts('rnn', { tf_backend: 'webgpu' }), ctx), /rnn: option tf_backend must be one of auto, native, tensorflow, wasm, cpu/);
+  await assert.rejects(
+    rnn.impute(data, 0, opts('rnn', { tf_backend: 'webgpu' }), ctx),
+    /rnn: option tf_backend must be one of auto, native, tensorflow, wasm, cpu/,
+  );
   await assert.rejects(lstm.impute(data, 999, opts('lstm'), ctx), /targetStart must be an integer in \[0, 200\]/);
 });
 
@@ -148,7 +157,10 @@ test('backends: cpu and wasm load by name; tensorflow fails loudly when tfjs-nod
   } finally {
     setDefaultTfBackend('auto');
   }
-  assert.throws(() => setDefaultTfBackend('gpu'), /--tf-backend: unknown TensorFlow.js backend 'gpu'; valid backends: auto, native, tensorflow, wasm, cpu/);
+  assert.throws(
+    () => setDefaultTfBackend('gpu'),
+    /--tf-backend: unknown TensorFlow.js backend 'gpu'; valid backends: auto, native, tensorflow, wasm, cpu/,
+  );
   // Same seed on the pure-JS backend: agrees with wasm closely (not bit for bit).
   const w = await gan.impute(data, 150, opts('gan', tiny.gan), ctx);
   const c = await gan.impute(data, 150, opts('gan', { ...tiny.gan, tf_backend: 'cpu' }), ctx);
@@ -187,7 +199,8 @@ for (const name of ['lstm', 'rnn', 'gan']) {
     const o = nativeOpts(name, { ...tiny[name], batch_size: 40 });
     const a = await methods[name].impute(data, 120, o, ctx);
     assertObservedKept(data, 120, a);
-    for (const threads of [1, 2, 3, 0]) assert.equal(bytes(await methods[name].impute(data, 120, o, { seed: 42, threads })), bytes(a), `threads ${threads}`);
+    for (const threads of [1, 2, 3, 0])
+      assert.equal(bytes(await methods[name].impute(data, 120, o, { seed: 42, threads })), bytes(a), `threads ${threads}`);
     assert.notEqual(bytes(await methods[name].impute(data, 120, o, { seed: 43, threads: 1 })), bytes(a), 'the seed must matter');
     // auto picks the native kernels when they are built.
     assert.equal(bytes(await methods[name].impute(data, 120, { ...o, tf_backend: 'auto' }, ctx)), bytes(a));
@@ -223,14 +236,28 @@ test('native gradients match finite differences (LSTM and GRU autoencoders, GAIN
   const addon = neuralAddon();
   assert.ok(!(addon instanceof Error), String(addon));
   let s = 17;
-  const rnd = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rnd = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
   for (const cell of ['lstm', 'gru']) {
     const F = cell === 'lstm' ? 1 : 2;
     const d = 4;
     const rows = 3;
     const o = {
-      cell, objective: 'observed', d, features: F, units: 5, latent: 2, epochs: 1, batchSize: 4, learningRate: 0.01, maskRate: 0,
-      visibleWeight: 0.1, patience: 1, refineIterations: 0, initSeeds: [1, 2, 3, 4, 5, 6], streamSeeds: [7, 8], threads: 1,
+      cell,
+      objective: 'observed',
+      d,
+      features: F,
+      units: 5,
+      latent: 2,
+      epochs: 1,
+      batchSize: 4,
+      learningRate: 0.01,
+      maskRate: 0,
+      visibleWeight: 0.1,
+      patience: 1,
+      refineIterations: 0,
+      initSeeds: [1, 2, 3, 4, 5, 6],
+      streamSeeds: [7, 8],
+      threads: 1,
     };
     const inputs = Float64Array.from({ length: rows * d * F }, () => rnd() * 2 - 1);
     const target = Float64Array.from({ length: rows * d }, () => rnd() * 2 - 1);
@@ -244,7 +271,18 @@ test('native gradients match finite differences (LSTM and GRU autoencoders, GAIN
   const d = 3;
   const h = 4;
   const rows = 5;
-  const o = { d, hidden: h, iterations: 1, batchSize: rows, hintRate: 0.9, alpha: 10, learningRate: 0.001, initSeedsG: [1, 2, 3], initSeedsD: [4, 5, 6], streamSeeds: [1, 2, 3] };
+  const o = {
+    d,
+    hidden: h,
+    iterations: 1,
+    batchSize: rows,
+    hintRate: 0.9,
+    alpha: 10,
+    learningRate: 0.001,
+    initSeedsG: [1, 2, 3],
+    initSeedsD: [4, 5, 6],
+    streamSeeds: [1, 2, 3],
+  };
   const size = 2 * d * h + h + h * h + h + h * d + d;
   const pg = Float64Array.from({ length: size }, () => rnd() - 0.5);
   const pd = Float64Array.from({ length: size }, () => rnd() - 0.5);
@@ -275,7 +313,10 @@ test('native: bad input gives the same errors; width 1 and nothing-to-impute fas
   const col = new Float32Array([1, 2, NaN, 6, NaN]);
   for (const m of [lstm, rnn, gan]) {
     const out = await m.impute(matrix(['x'], [col]), 0, nativeOpts(m.name), ctx);
-    assert.deepEqual([...out.columns[0]].map((v) => +v.toFixed(4)), [1, 2, 3, 6, 3]);
+    assert.deepEqual(
+      [...out.columns[0]].map((v) => +v.toFixed(4)),
+      [1, 2, 3, 6, 3],
+    );
   }
   const cols = [new Float32Array([1, 2, NaN, 4]), new Float32Array([5, 6, 7, 8])];
   assert.deepEqual([...(await lstm.impute(matrix(['a', 'b'], cols), 3, nativeOpts('lstm'), ctx)).columns[0]], [4]);

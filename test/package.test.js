@@ -29,21 +29,71 @@ function walk(top) {
 /** Every value export of each entry point; a change here is a change of the public API. */
 const API = {
   hierimpute: [
-    'ANY_SOURCE', 'ANY_TAG', 'ConfigError', 'DEFAULT_LEASE_MS', 'MpiNotBuiltError', 'OptionError', 'PRESETS',
-    'TAG_DONE', 'TAG_ERROR', 'TAG_HELLO', 'TAG_STOP', 'TAG_TASK', 'TableInputError', 'assignBands', 'bandEdges',
-    'configureLogging', 'detectLaunch', 'discoverDatasets', 'expandSweep', 'flushLogs', 'getImputer', 'getWorld',
-    'hierarchicalImpute', 'isStale', 'listMethods', 'makeMatrix', 'parseParams', 'prefixNodeCount', 'presetConfig',
-    'readConfigFile', 'readMatrix', 'readOwner', 'readTable', 'runSweep', 'tryClaim', 'validateConfig', 'writeMatrix',
+    'ANY_SOURCE',
+    'ANY_TAG',
+    'ConfigError',
+    'DEFAULT_LEASE_MS',
+    'MpiNotBuiltError',
+    'OptionError',
+    'PRESETS',
+    'TAG_DONE',
+    'TAG_ERROR',
+    'TAG_HELLO',
+    'TAG_STOP',
+    'TAG_TASK',
+    'TableInputError',
+    'assignBands',
+    'bandEdges',
+    'configureLogging',
+    'detectLaunch',
+    'discoverDatasets',
+    'expandSweep',
+    'flushLogs',
+    'getImputer',
+    'getWorld',
+    'hierarchicalImpute',
+    'isStale',
+    'listMethods',
+    'makeMatrix',
+    'parseParams',
+    'prefixNodeCount',
+    'presetConfig',
+    'readConfigFile',
+    'readMatrix',
+    'readOwner',
+    'readTable',
+    'runSweep',
+    'tryClaim',
+    'validateConfig',
+    'writeMatrix',
     'writeTable',
   ],
   'hierimpute/tables': [
-    'TableInputError', 'discoverDatasets', 'makeMatrix', 'matrixToTable', 'readMatrix', 'readTable', 'tableFormat',
-    'tableToMatrix', 'writeMatrix', 'writeTable',
+    'TableInputError',
+    'discoverDatasets',
+    'makeMatrix',
+    'matrixToTable',
+    'readMatrix',
+    'readTable',
+    'tableFormat',
+    'tableToMatrix',
+    'writeMatrix',
+    'writeTable',
   ],
   'hierimpute/locks': ['DEFAULT_LEASE_MS', 'isStale', 'readOwner', 'tryClaim'],
   'hierimpute/mpi': [
-    'ANY_SOURCE', 'ANY_TAG', 'MpiNotBuiltError', 'TAG_DONE', 'TAG_ERROR', 'TAG_HELLO', 'TAG_STOP', 'TAG_TASK',
-    'buildInfo', 'detectLaunch', 'getWorld', 'mpiBuilt',
+    'ANY_SOURCE',
+    'ANY_TAG',
+    'MpiNotBuiltError',
+    'TAG_DONE',
+    'TAG_ERROR',
+    'TAG_HELLO',
+    'TAG_STOP',
+    'TAG_TASK',
+    'buildInfo',
+    'detectLaunch',
+    'getWorld',
+    'mpiBuilt',
   ],
 };
 
@@ -81,7 +131,7 @@ test('the API by name: a method from the registry, a hierarchical imputation, ta
 
   // 40 rows × 3 columns, c = a + b; rows 20..39 miss one cell each (a third of their cells).
   let s = 12345;
-  const rnd = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const rnd = () => (s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32;
   const n = 40;
   const a = Float32Array.from({ length: n }, () => rnd() * 10);
   const b = Float32Array.from({ length: n }, () => rnd() * 10);
@@ -103,7 +153,15 @@ test('the API by name: a method from the registry, a hierarchical imputation, ta
     }
   }
 
-  const config = validateConfig({ bands: [{ width: 0.2, methods: ['mean'] }, { width: 0.8, methods: ['knn'] }] }, 'package test');
+  const config = validateConfig(
+    {
+      bands: [
+        { width: 0.2, methods: ['mean'] },
+        { width: 0.8, methods: ['knn'] },
+      ],
+    },
+    'package test',
+  );
   const r = await hierarchicalImpute(m, config, ['mean', 'knn']);
   assert.deepEqual(r.matrix.names, ['a', 'b', 'c']);
   assert.equal(r.matrix.nRows, n);
@@ -141,12 +199,22 @@ test('npm pack: the tarball holds what a consumer needs to install and import it
   const files = report.files.map((f) => f.path).sort();
   const shipped = new Set(files);
 
-  const allowed = [/^dist\/.+\.js$/, /^dist\/.+\.d\.ts$/, /^native\/.+\.(cc|h|c)$/, /^CMakeLists\.txt$/, /^package\.json$/, /^README\.md$/, /^LICENSE(\.md|\.txt)?$/];
+  const allowed = [
+    /^dist\/.+\.js$/,
+    /^dist\/.+\.d\.ts$/,
+    /^native\/.+\.(cc|h|c)$/,
+    /^CMakeLists\.txt$/,
+    /^package\.json$/,
+    /^README\.md$/,
+    /^LICENSE(\.md|\.txt)?$/,
+  ];
   const unexpected = files.filter((f) => !allowed.some((re) => re.test(f)));
   assert.deepEqual(unexpected, [], 'files a consumer does not need (source maps, .tsbuildinfo, tests, scripts, src/)');
 
   // Every compiled module with its declarations, and no build output without a source (a stale file).
-  const sources = walk('src').filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).map((f) => f.slice('src/'.length, -'.ts'.length));
+  const sources = walk('src')
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+    .map((f) => f.slice('src/'.length, -'.ts'.length));
   const missing = sources.flatMap((m) => [`dist/${m}.js`, `dist/${m}.d.ts`]).filter((f) => !shipped.has(f));
   assert.deepEqual(missing, [], 'compiled modules missing from the tarball (run `npx tsc -p tsconfig.json`)');
   const sourceSet = new Set(sources);
@@ -162,9 +230,11 @@ test('npm pack: the tarball holds what a consumer needs to install and import it
   const nativeMissing = walk('native').filter((f) => !shipped.has(f));
   assert.deepEqual(nativeMissing, [], 'native sources CMakeLists.txt builds from');
   assert.match(pkg.scripts.install, /^cmake-js compile\b/);
-  for (const dep of ['cmake-js', 'node-addon-api', 'node-api-headers']) assert.ok(pkg.dependencies[dep], `${dep} is a dependency (the install script needs it)`);
+  for (const dep of ['cmake-js', 'node-addon-api', 'node-api-headers'])
+    assert.ok(pkg.dependencies[dep], `${dep} is a dependency (the install script needs it)`);
   for (const [sub, target] of Object.entries(pkg.exports)) {
-    for (const f of typeof target === 'string' ? [target] : Object.values(target)) assert.ok(shipped.has(relative('.', f)), `${sub} -> ${f} is shipped`);
+    for (const f of typeof target === 'string' ? [target] : Object.values(target))
+      assert.ok(shipped.has(relative('.', f)), `${sub} -> ${f} is shipped`);
   }
   assert.ok(shipped.has(pkg.bin.hierimpute), 'the bin is shipped');
   if (existsSync(join(root, 'LICENSE'))) assert.ok(shipped.has('LICENSE'));

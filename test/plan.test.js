@@ -50,13 +50,20 @@ test('plan --costs: exact, deterministic predictions from the real dispatcher in
   assert.deepEqual(await planJson(args), plan, 'the same costs give the same plan');
 
   assert.equal(plan.tables.length, 2);
-  for (const t of plan.tables) assert.ok(t.band_rows.every((n) => n > 0), 'makeData fills every band of the quick preset');
+  for (const t of plan.tables)
+    assert.ok(
+      t.band_rows.every((n) => n > 0),
+      'makeData fills every band of the quick preset',
+    );
   const { work, critical } = expected(plan.tables);
   assert.equal(plan.node_seconds, work);
   assert.equal(plan.critical_path_seconds, critical);
   assert.equal(plan.nodes, 18, '2 tables × 9 prefix-tree nodes');
   assert.equal(plan.items, 8);
-  assert.deepEqual(plan.ranks.map((r) => r.ranks), RANKS);
+  assert.deepEqual(
+    plan.ranks.map((r) => r.ranks),
+    RANKS,
+  );
 
   const one = plan.ranks[0];
   assert.equal(one.seconds, work, '1 rank: the sum of the node costs (the dispatcher adds no time)');
@@ -84,7 +91,10 @@ test('planRun API: per-table costs and the scaling law; no rank count reaching 0
   const config = presetConfig('quick');
   const tables = [{ name: 't', cols: 4, bandRows: [10, 0, 5, 5] }];
   // knn: F × T × k units; band 0: F = T = 10 -> 400 units; band 3: F = 20, T = 5 -> 400 units.
-  const costs = { methods: { knn: { per_unit_s: 0.01 }, iterative_simple: { fixed_s: 100 }, xgboost: { fixed_s: 1 }, mean: { fixed_s: 2 } }, tables: { t: { load_s: 0.5 } } };
+  const costs = {
+    methods: { knn: { per_unit_s: 0.01 }, iterative_simple: { fixed_s: 100 }, xgboost: { fixed_s: 1 }, mean: { fixed_s: 2 } },
+    tables: { t: { load_s: 0.5 } },
+  };
   const plan = await planRun(config, tables, costs, [1, 3, 8]);
   // Band 1 is empty: none of its nodes runs, yet later nodes still differ by its method (as their keys do).
   assert.equal(plan.nodes, 1 + 2 + 4);
@@ -99,7 +109,10 @@ test('planRun API: per-table costs and the scaling law; no rank count reaching 0
 test('plan with real calibration: structure only (no timing is asserted)', async () => {
   const data = makeData(join(tempDir('hi-plan-'), 'data'), { rows: 120 });
   const plan = await planJson(['--preset', 'quick', '--data', data, '--ranks', '1,3', '--sample-rows', '60']);
-  assert.deepEqual(plan.ranks.map((r) => r.ranks), [1, 3]);
+  assert.deepEqual(
+    plan.ranks.map((r) => r.ranks),
+    [1, 3],
+  );
   for (const r of plan.ranks) {
     for (const k of ['seconds', 'efficiency', 'idle_share']) assert.ok(Number.isFinite(r[k]) && r[k] >= 0, `${k}: ${r[k]}`);
     assert.ok(r.efficiency > 0 && r.efficiency <= 1 + 1e-9);

@@ -25,7 +25,10 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const ALL = ['mean', 'median', 'knn', 'iterative_simple', 'iterative_function', 'iterative_linear', 'xgboost', 'lstm', 'rnn', 'gan'];
 
 test('the registry holds every method, each with documented options and defaults', () => {
-  assert.deepEqual(listMethods().map((m) => m.name), ALL);
+  assert.deepEqual(
+    listMethods().map((m) => m.name),
+    ALL,
+  );
   for (const m of listMethods()) {
     assert.equal(getImputer(m.name), m);
     assert.equal(typeof m.summary, 'string');
@@ -68,8 +71,15 @@ test('parseParams: errors name the method and the key', () => {
     [['n_neighbors=2', 'n_neighbors=3'], /parameter n_neighbors is given twice/],
     [['__proto__=1'], /unknown parameter '__proto__'/],
   ];
-  for (const [params, re] of cases) assert.throws(() => parseParams(knn, params), (err) => err instanceof OptionError && re.test(err.message));
-  assert.throws(() => parseParams(getImputer('xgboost'), ['learning_rate=fast']), /method 'xgboost': parameter learning_rate expects a number > 0, got 'fast'/);
+  for (const [params, re] of cases)
+    assert.throws(
+      () => parseParams(knn, params),
+      (err) => err instanceof OptionError && re.test(err.message),
+    );
+  assert.throws(
+    () => parseParams(getImputer('xgboost'), ['learning_rate=fast']),
+    /method 'xgboost': parameter learning_rate expects a number > 0, got 'fast'/,
+  );
 });
 
 const CSV = 'a,b,c\n1,2,3\n2,,4\n3,4,\n,5,6\n5,6,7\n';
@@ -91,7 +101,11 @@ test('runImpute reads, imputes with the method and options, and writes the outpu
   assert.deepEqual(got.names, ['a', 'b', 'c']);
   for (let j = 0; j < 3; j++) assert.deepEqual(got.columns[j], want.columns[j]);
   assert.equal(readFileSync(input, 'utf8'), CSV, 'the input is never modified');
-  assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp')), [], 'no temp file left behind');
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.includes('.tmp')),
+    [],
+    'no temp file left behind',
+  );
   // .arrow output, mean
   const arrowOut = join(dir, 'out.arrow');
   await runImpute({ method: 'mean', input, output: arrowOut, seed: 0, threads: 0 });
@@ -113,7 +127,10 @@ test('runImpute checks everything before reading the input', async () => {
   const empty = writeInput('empty.csv', 'a,b\n1,\n2,\n,\n');
   await assert.rejects(runImpute({ ...args, input: empty }), (err) => {
     assert.equal(err.name, 'TableInputError');
-    assert.equal(err.message, `${empty}, column 'b' (#2): no observed cell at all; nothing can impute it (drop the column, or fill it with 0: --param empty_columns=zero)`);
+    assert.equal(
+      err.message,
+      `${empty}, column 'b' (#2): no observed cell at all; nothing can impute it (drop the column, or fill it with 0: --param empty_columns=zero)`,
+    );
     return true;
   });
   await runImpute({ ...args, input: empty, param: ['empty_columns=zero'] });
@@ -140,7 +157,8 @@ test('runImpute checks the input at load: data errors name the file, line and co
   }
   const big = writeInput('big.csv', 'a,b\n1,2\n-1e39,\n');
   await assert.rejects(runImpute({ method: 'knn', input: big, output, seed: 0, threads: 1 }), {
-    message: `${big}, line 3, column 'a' (#1): "-1e39" is beyond the float32 range (about +-3.4e38), so it reads as -inf; ` +
+    message:
+      `${big}, line 3, column 'a' (#1): "-1e39" is beyond the float32 range (about +-3.4e38), so it reads as -inf; ` +
       'cells to impute must be finite numbers, or empty / NA / NaN when missing',
   });
   // .arrow input: no lines, so the data row
@@ -154,9 +172,14 @@ test('runImpute checks the input at load: data errors name the file, line and co
   });
   assert.ok(!existsSync(output), 'nothing written on a data error');
   // the command line prints that message (one line, no stack) and exits non-zero
-  const r = spawnSync(process.execPath, [join(root, 'dist', 'main.js'), 'impute', '--method', 'knn', '--input', inf, '--output', output], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [join(root, 'dist', 'main.js'), 'impute', '--method', 'knn', '--input', inf, '--output', output], {
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 1);
-  assert.equal(r.stderr.trim().split('\n')[0], `hierimpute: ${inf}, line 4, column 'b' (#2): "inf" is an infinite value; cells to impute must be finite numbers, or empty / NA / NaN when missing`);
+  assert.equal(
+    r.stderr.trim().split('\n')[0],
+    `hierimpute: ${inf}, line 4, column 'b' (#2): "inf" is an infinite value; cells to impute must be finite numbers, or empty / NA / NaN when missing`,
+  );
 });
 
 test('runImpute: a header of numbers (years) names the columns, and the output keeps that header', async () => {
@@ -184,7 +207,12 @@ test('`impute --help` documents every method and every parameter with its defaul
     for (const key of Object.keys(m.options))
       assert.ok(output.includes(`${key}=<`) && output.includes(`[default: ${String(m.defaults[key])}]`), `help documents ${m.name}.${key}`);
   }
-  assert.ok(methodsHelp().split('\n').every((l) => l.length <= 100), 'help lines fit 100 columns');
+  assert.ok(
+    methodsHelp()
+      .split('\n')
+      .every((l) => l.length <= 100),
+    'help lines fit 100 columns',
+  );
   for (const flag of ['--method', '--input', '--output', '--seed', '--threads', '--param']) assert.ok(output.includes(flag));
 });
 
@@ -195,15 +223,41 @@ test('the yargs command runs end to end with repeated --param', async () => {
   const script =
     "import yargs from 'yargs'; import { imputeCommand } from './dist/cli/commands/impute.js';" +
     'await yargs(process.argv.slice(1)).command(imputeCommand).strict().parseAsync();';
-  const args = ['impute', '--method', 'knn', '--input', input, '--output', output, '--threads', '2', '--param', 'n_neighbors=1', '--param', 'weights=distance'];
+  const args = [
+    'impute',
+    '--method',
+    'knn',
+    '--input',
+    input,
+    '--output',
+    output,
+    '--threads',
+    '2',
+    '--param',
+    'n_neighbors=1',
+    '--param',
+    'weights=distance',
+  ];
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, ...args], { cwd: root, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /imputed .*in3\.csv \(5 rows x 3 columns\) with knn \(n_neighbors=1 weights=distance empty_columns=error\) in [0-9.]+ s -> /);
-  const bad = spawnSync(process.execPath, ['--input-type=module', '-e', script, 'impute', '--method', 'knn', '--input', input, '--output', output, '--param', 'k=1'], { cwd: root, encoding: 'utf8' });
+  assert.match(
+    r.stdout,
+    /imputed .*in3\.csv \(5 rows x 3 columns\) with knn \(n_neighbors=1 weights=distance empty_columns=error\) in [0-9.]+ s -> /,
+  );
+  const bad = spawnSync(
+    process.execPath,
+    ['--input-type=module', '-e', script, 'impute', '--method', 'knn', '--input', input, '--output', output, '--param', 'k=1'],
+    { cwd: root, encoding: 'utf8' },
+  );
   assert.notEqual(bad.status, 0);
   assert.match(bad.stderr, /unknown parameter 'k' \(valid keys: n_neighbors, weights, empty_columns\)/);
   const got = await readMatrix(output);
-  const want = await knn.impute(makeMatrix(['a', 'b', 'c'], (await readMatrix(input)).columns), 0, { n_neighbors: 1, weights: 'distance', empty_columns: 'error' }, { seed: 0, threads: 1 });
+  const want = await knn.impute(
+    makeMatrix(['a', 'b', 'c'], (await readMatrix(input)).columns),
+    0,
+    { n_neighbors: 1, weights: 'distance', empty_columns: 'error' },
+    { seed: 0, threads: 1 },
+  );
   for (let j = 0; j < 3; j++) assert.deepEqual(got.columns[j], want.columns[j]);
 });
 
@@ -218,16 +272,39 @@ const DOCUMENTED_DEFAULTS = {
   knn: { n_neighbors: 5, weights: 'uniform', empty_columns: 'error' },
   iterative_simple: { n_estimators: 10, max_iter: 10, tol: 1e-3, empty_columns: 'error' },
   iterative_function: {
-    estimator: 'extratrees', n_estimators: 0, max_depth: 0, learning_rate: 0.3, max_iter: 10, tol: 1e-3, divergence: 'clip', empty_columns: 'error',
+    estimator: 'extratrees',
+    n_estimators: 0,
+    max_depth: 0,
+    learning_rate: 0.3,
+    max_iter: 10,
+    tol: 1e-3,
+    divergence: 'clip',
+    empty_columns: 'error',
   },
   iterative_linear: { max_iter: 10, tol: 1e-3, divergence: 'clip', empty_columns: 'error' },
   xgboost: { n_estimators: 100, max_depth: 6, learning_rate: 0.3, tree_method: 'hist', empty_columns: 'error' },
   lstm: {
-    tf_backend: 'auto', empty_columns: 'error', epochs: 50, batch_size: 64, units: 32, latent_dim: 0, learning_rate: 0.01, refine_iterations: 3, mask_rate: 0.2,
+    tf_backend: 'auto',
+    empty_columns: 'error',
+    epochs: 50,
+    batch_size: 64,
+    units: 32,
+    latent_dim: 0,
+    learning_rate: 0.01,
+    refine_iterations: 3,
+    mask_rate: 0.2,
   },
   rnn: {
-    tf_backend: 'auto', empty_columns: 'error', max_epochs: 100, patience: 10, batch_size: 64, units: 32, latent_dim: 0, mask_rate: 0.2,
-    validation_fraction: 0.1, learning_rate: 0.01,
+    tf_backend: 'auto',
+    empty_columns: 'error',
+    max_epochs: 100,
+    patience: 10,
+    batch_size: 64,
+    units: 32,
+    latent_dim: 0,
+    mask_rate: 0.2,
+    validation_fraction: 0.1,
+    learning_rate: 0.01,
   },
   gan: { tf_backend: 'auto', empty_columns: 'error', iterations: 3000, batch_size: 128, hint_rate: 0.9, alpha: 100, hidden: 0, learning_rate: 0.001 },
 };
@@ -243,11 +320,10 @@ function outOfRange(spec) {
 
 const esc = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const complete = makeMatrix(['a', 'b'], [new Float32Array([1, 2, 3]), new Float32Array([4, 5, 6])]);
-const holed = makeMatrix(['a', 'b', 'c'], [
-  new Float32Array([1, 2, NaN, 4, 5, 6, 7, 8]),
-  new Float32Array([2, NaN, 4, 5, 1, 7, NaN, 9]),
-  new Float32Array([3, 1, 5, NaN, 7, 2, 9, 1]),
-]);
+const holed = makeMatrix(
+  ['a', 'b', 'c'],
+  [new Float32Array([1, 2, NaN, 4, 5, 6, 7, 8]), new Float32Array([2, NaN, 4, 5, 1, 7, NaN, 9]), new Float32Array([3, 1, 5, NaN, 7, 2, 9, 1])],
+);
 
 test('schemas: every default is the documented one, and parsing nothing gives the defaults', () => {
   assert.deepEqual(Object.keys(DOCUMENTED_DEFAULTS), ALL);
@@ -296,15 +372,20 @@ test('schemas: an out-of-range value of every numeric option is rejected, naming
       for (const value of bad) {
         const allowed = allowedValues(spec);
         // --param key=value
-        assert.throws(() => parseParams(m, [`${key}=${value}`]), (err) => {
-          assert.ok(err instanceof OptionError, `${m.name}.${key}=${value}: ${err}`);
-          assert.equal(err.message, `method '${m.name}': parameter ${key} expects ${allowed}, got '${value}'`);
-          assert.equal(err.method, m.name);
-          assert.equal(err.key, key);
-          return true;
-        });
+        assert.throws(
+          () => parseParams(m, [`${key}=${value}`]),
+          (err) => {
+            assert.ok(err instanceof OptionError, `${m.name}.${key}=${value}: ${err}`);
+            assert.equal(err.message, `method '${m.name}': parameter ${key} expects ${allowed}, got '${value}'`);
+            assert.equal(err.method, m.name);
+            assert.equal(err.key, key);
+            return true;
+          },
+        );
         // a config object (typed value)
-        assert.throws(() => parseOptions(m, { [key]: value }), { message: `method '${m.name}': parameter ${key} expects ${allowed}, got '${value}'` });
+        assert.throws(() => parseOptions(m, { [key]: value }), {
+          message: `method '${m.name}': parameter ${key} expects ${allowed}, got '${value}'`,
+        });
         // a run configuration
         assert.throws(
           () => validateConfig({ bands: [{ width: 1, methods: [m.name] }], params: { [m.name]: { [key]: value } } }, 'test'),
@@ -328,14 +409,21 @@ test('schemas: an out-of-range value of every numeric option is rejected, naming
       for (const v of edges) assert.equal(parseParams(m, [`${key}=${v}`])[key], v, `${m.name}.${key}=${v}`);
     }
   // a value of the wrong type in a config object
-  assert.throws(() => parseOptions(knn, { n_neighbors: true }), /method 'knn': parameter n_neighbors expects an integer in \[1, 1000000000\], got 'true'/);
+  assert.throws(
+    () => parseOptions(knn, { n_neighbors: true }),
+    /method 'knn': parameter n_neighbors expects an integer in \[1, 1000000000\], got 'true'/,
+  );
   assert.throws(() => parseOptions(knn, { k: 3 }), /method 'knn': unknown parameter 'k' \(valid keys: n_neighbors, weights, empty_columns\)/);
   assert.deepEqual(parseOptions(knn, { n_neighbors: '7', weights: 'distance' }), { n_neighbors: 7, weights: 'distance', empty_columns: 'error' });
 });
 
 test('schemas: one context check for every method: seed an integer in [0, 2^32), threads an integer >= 0', async () => {
   for (const m of listMethods()) {
-    for (const ctx of [{ seed: -1, threads: 1 }, { seed: 2 ** 32, threads: 1 }, { seed: 0.5, threads: 1 }])
+    for (const ctx of [
+      { seed: -1, threads: 1 },
+      { seed: 2 ** 32, threads: 1 },
+      { seed: 0.5, threads: 1 },
+    ])
       await assert.rejects(m.impute(complete, 0, m.defaults, ctx), {
         name: 'RangeError',
         message: `${m.name}: seed must be a non-negative integer < 2^32 (got ${ctx.seed})`,

@@ -28,7 +28,10 @@ for (const args of [['--help'], ['--version'], ['info'], ['info', '--help'], ['s
   test(`hierimpute ${args.join(' ')} loads none of ${HEAVY.join(', ')}`, async () => {
     const { r, lines, packages } = await recorded([main, ...args]);
     assert.equal(r.code, 0, r.stderr);
-    assert.ok(lines.some((l) => l.endsWith('/dist/main.js')), 'the recorder saw the program start');
+    assert.ok(
+      lines.some((l) => l.endsWith('/dist/main.js')),
+      'the recorder saw the program start',
+    );
     if (args[0] !== '--version') assert.ok(packages.has('yargs'), 'the recorder saw the command line library load');
     assert.deepEqual([...packages].filter(heavy), [], `${args.join(' ')} loaded heavy packages`);
   });

@@ -75,9 +75,15 @@ describe('CSV reading', () => {
     const text = 'z,a,m\n' + tokens.map((t, i) => `${i},${t},${100 - i}`).join('\n') + '\n';
     const m = await readMatrix(csvFile(text));
     assert.deepEqual(m.names, ['z', 'a', 'm']);
-    assert.deepEqual(Array.from(m.columns[0]), tokens.map((_, i) => i));
+    assert.deepEqual(
+      Array.from(m.columns[0]),
+      tokens.map((_, i) => i),
+    );
     assert.ok(Array.from(m.columns[1]).every(Number.isNaN));
-    assert.deepEqual(Array.from(m.columns[2]), tokens.map((_, i) => 100 - i));
+    assert.deepEqual(
+      Array.from(m.columns[2]),
+      tokens.map((_, i) => 100 - i),
+    );
   });
 
   it('parses as float64 then casts to float32 (pandas read_csv + astype(float32))', async () => {
@@ -137,7 +143,11 @@ describe('CSV errors name file, line and column', () => {
   it('non-numeric cell: quotes the cell, 1-based line (blank lines counted) and column name + index', async () => {
     const p = fx('not-a-number.csv');
     await rejectsWith(readMatrix(p), {
-      kind: 'not_a_number', file: p, line: 4, column: 2, columnName: 'y',
+      kind: 'not_a_number',
+      file: p,
+      line: 4,
+      column: 2,
+      columnName: 'y',
       message: [p, 'line 4', "column 'y' (#2)", '"abc" is not a number'],
     });
   });
@@ -158,7 +168,10 @@ describe('CSV errors name file, line and column', () => {
   it('duplicate header names: both positions', async () => {
     const p = fx('duplicate-header.csv');
     await rejectsWith(readMatrix(p), {
-      kind: 'duplicate_header', line: 1, column: 4, columnName: 'b',
+      kind: 'duplicate_header',
+      line: 1,
+      column: 4,
+      columnName: 'b',
       message: [p, 'line 1', "duplicate column name 'b'", 'columns #2 and #4'],
     });
   });
@@ -182,13 +195,26 @@ describe('CSV errors name file, line and column', () => {
     assert.deepEqual(Array.from((await readMatrix(csvFile(text))).columns[1]), [2, Infinity, 8]);
     const p = csvFile(text);
     await rejectsWith(readMatrix(p, { finite: true }), {
-      kind: 'not_imputable', file: p, line: 4, column: 2, columnName: 'b',
+      kind: 'not_imputable',
+      file: p,
+      line: 4,
+      column: 2,
+      columnName: 'b',
       message: [p, "line 4, column 'b' (#2)", '"inf" is an infinite value', 'empty / NA / NaN when missing'],
     });
     // the general path (quotes) and the fast path (plain numbers) agree; beyond float32 says why
-    await rejectsWith(readMatrix(csvFile('a,b\n1,"-Infinity"\n'), { finite: true }), { kind: 'not_imputable', line: 2, column: 2, message: ['"-Infinity" is an infinite value'] });
+    await rejectsWith(readMatrix(csvFile('a,b\n1,"-Infinity"\n'), { finite: true }), {
+      kind: 'not_imputable',
+      line: 2,
+      column: 2,
+      message: ['"-Infinity" is an infinite value'],
+    });
     await rejectsWith(readMatrix(csvFile('a,b\n1,2\n-1e39,3\n'), { finite: true }), {
-      kind: 'not_imputable', line: 3, column: 1, columnName: 'a', message: ['"-1e39" is beyond the float32 range', 'reads as -inf'],
+      kind: 'not_imputable',
+      line: 3,
+      column: 1,
+      columnName: 'a',
+      message: ['"-1e39" is beyond the float32 range', 'reads as -inf'],
     });
     // the first one in file order wins (row-major), and an earlier text error still comes first
     await rejectsWith(readMatrix(csvFile('a,b\n1,inf\ninf,2\n'), { finite: true }), { line: 2, column: 2 });
@@ -199,11 +225,22 @@ describe('CSV errors name file, line and column', () => {
   });
 
   it('hints at another separator', async () => {
-    await rejectsWith(readMatrix(csvFile('a;b\n1;2\n')), { kind: 'not_a_number', line: 2, column: 1, columnName: 'a;b', message: ['"1;2"', "';'- or tab-separated"] });
+    await rejectsWith(readMatrix(csvFile('a;b\n1;2\n')), {
+      kind: 'not_a_number',
+      line: 2,
+      column: 1,
+      columnName: 'a;b',
+      message: ['"1;2"', "';'- or tab-separated"],
+    });
   });
 
   it('quoting errors', async () => {
-    await rejectsWith(readMatrix(csvFile('a,b\n1,"2\n3,4\n')), { kind: 'unterminated_quote', line: 2, column: 2, message: ['line 2', 'never closed'] });
+    await rejectsWith(readMatrix(csvFile('a,b\n1,"2\n3,4\n')), {
+      kind: 'unterminated_quote',
+      line: 2,
+      column: 2,
+      message: ['line 2', 'never closed'],
+    });
     await rejectsWith(readMatrix(csvFile('a,b\n1,"2"x\n')), { kind: 'bad_quote', line: 2, message: ['line 2', 'after a closing quote'] });
   });
 
@@ -220,7 +257,10 @@ function canonical(mantissa, exp10) {
   // value = mantissa * 10^exp10, mantissa an integer with <= 6 digits
   let digits = String(Math.abs(mantissa));
   let e = exp10;
-  while (digits.length > 1 && digits.endsWith('0')) { digits = digits.slice(0, -1); e += 1; }
+  while (digits.length > 1 && digits.endsWith('0')) {
+    digits = digits.slice(0, -1);
+    e += 1;
+  }
   const sci = e + digits.length - 1;
   const sign = mantissa < 0 ? '-' : '';
   if (sci < -4 || sci >= 16) {
@@ -242,7 +282,10 @@ describe('CSV writing', () => {
     const n = 20000;
     const bits = new Uint32Array(n);
     let s = 12345;
-    for (let i = 0; i < n; i++) { s = (Math.imul(s, 1103515245) + 12345) >>> 0; bits[i] = (s ^ (s << 7)) >>> 0; }
+    for (let i = 0; i < n; i++) {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      bits[i] = (s ^ (s << 7)) >>> 0;
+    }
     const a = new Float32Array(bits.buffer);
     a.set([0, -0, 1e-45, -1e-45, 3.4028234663852886e38, Infinity, -Infinity, NaN, 0.1, 1 / 3]);
     const b = new Float32Array(n).map((_, i) => (i % 7 === 0 ? NaN : i / 8));
@@ -274,13 +317,30 @@ describe('CSV writing', () => {
   });
 
   it('normalises other spellings of the same value (documented: value identical, text differs)', async () => {
-    const pairs = [['1.50', '1.5'], ['1e5', '100000'], ['1E-05', '1e-05'], ['0.00001', '1e-05'], ['1e-5', '1e-05'],
-      ['+4', '4'], ['.5', '0.5'], ['007', '7'], ['5.', '5'], ['2.50e1', '25'], ['-0', '-0'], ['16777217', '16777216'], ['1e16', '1e+16'],
-      ['inf', 'inf'], ['-Infinity', '-inf']];
+    const pairs = [
+      ['1.50', '1.5'],
+      ['1e5', '100000'],
+      ['1E-05', '1e-05'],
+      ['0.00001', '1e-05'],
+      ['1e-5', '1e-05'],
+      ['+4', '4'],
+      ['.5', '0.5'],
+      ['007', '7'],
+      ['5.', '5'],
+      ['2.50e1', '25'],
+      ['-0', '-0'],
+      ['16777217', '16777216'],
+      ['1e16', '1e+16'],
+      ['inf', 'inf'],
+      ['-Infinity', '-inf'],
+    ];
     const p = csvFile('v\n' + pairs.map((x) => x[0]).join('\n') + '\n');
     const out = tmpFile('out.csv');
     await writeMatrix(await readMatrix(p), out);
-    assert.deepEqual(readFileSync(out, 'utf8').split('\n').slice(1, -1), pairs.map((x) => x[1]));
+    assert.deepEqual(
+      readFileSync(out, 'utf8').split('\n').slice(1, -1),
+      pairs.map((x) => x[1]),
+    );
   });
 
   it('quotes header names only when needed, and they read back exactly', async () => {
@@ -339,10 +399,12 @@ describe('threads never change results', () => {
   const cols = 8;
   const names = Array.from({ length: cols }, (_, c) => `c${c}`);
   let s = 99;
-  const columns = names.map(() => Float32Array.from({ length: rows }, () => {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    return s % 11 === 0 ? NaN : (s / 4294967296 - 0.5) * 1000;
-  }));
+  const columns = names.map(() =>
+    Float32Array.from({ length: rows }, () => {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      return s % 11 === 0 ? NaN : (s / 4294967296 - 0.5) * 1000;
+    }),
+  );
   const m = makeMatrix(names, columns);
 
   it('same bytes written and same bits read with threads 1, 3 and 0 (all cores)', async () => {
@@ -359,11 +421,18 @@ describe('threads never change results', () => {
   });
 
   it('reports the first error in the file, with its exact line, whatever the thread count', async () => {
-    const text = readFileSync(await (async () => { const p = tmpFile('src.csv'); await writeMatrix(m, p); return p; })(), 'utf8');
+    const text = readFileSync(
+      await (async () => {
+        const p = tmpFile('src.csv');
+        await writeMatrix(m, p);
+        return p;
+      })(),
+      'utf8',
+    );
     const lines = text.split('\n');
     lines[45001] = lines[45001].replace(/^[^,]*/, 'oops'); // line 45002, column c0
-    lines[50001] = `${lines[50001]},9`;                     // a later ragged row
-    lines.splice(30000, 0, '', '   ');                     // blank lines shift everything by 2
+    lines[50001] = `${lines[50001]},9`; // a later ragged row
+    lines.splice(30000, 0, '', '   '); // blank lines shift everything by 2
     const p = csvFile(lines.join('\n'));
     const errs = [];
     for (const t of [1, 4, 0]) errs.push(await rejectsWith(readMatrix(p, { threads: t }), { kind: 'not_a_number', line: 45004, column: 1 }));
@@ -372,10 +441,17 @@ describe('threads never change results', () => {
   });
 
   it('finite: the first ±inf in the file, with its exact line, whatever the thread count', async () => {
-    const text = readFileSync(await (async () => { const p = tmpFile('src.csv'); await writeMatrix(m, p); return p; })(), 'utf8');
+    const text = readFileSync(
+      await (async () => {
+        const p = tmpFile('src.csv');
+        await writeMatrix(m, p);
+        return p;
+      })(),
+      'utf8',
+    );
     const lines = text.split('\n');
     lines[40001] = lines[40001].replace(/,[^,]*$/, ',1e39'); // line 40002, column c7 (last)
-    lines[52001] = lines[52001].replace(/^[^,]*/, 'inf');     // a later one, in another piece
+    lines[52001] = lines[52001].replace(/^[^,]*/, 'inf'); // a later one, in another piece
     const p = csvFile(lines.join('\n'));
     const errs = [];
     for (const t of [1, 4, 0]) {
@@ -409,7 +485,11 @@ describe('atomic writes', () => {
     for (const name of ['x.csv', 'x.arrow']) {
       const target = join(dir, 'missing', name);
       let err;
-      try { await writeMatrix(m, target); } catch (e) { err = e; }
+      try {
+        await writeMatrix(m, target);
+      } catch (e) {
+        err = e;
+      }
       assert.ok(err instanceof TableInputError && err.kind === 'io' && err.errno === 2, `${name}: ${err}`);
       assert.match(err.message, new RegExp(`cannot write '.*${name}': the folder '.*missing' does not exist`));
     }
@@ -453,7 +533,10 @@ describe('Arrow', () => {
 
   it('readTable(csv) gives Float32 columns; .arrow round trip keeps names and bits', async () => {
     const t = await readTable(fx('mixed.csv'));
-    assert.deepEqual(t.schema.fields.map((f) => f.name), ['id', 'name, with comma', 'say "hi"', 'plain']);
+    assert.deepEqual(
+      t.schema.fields.map((f) => f.name),
+      ['id', 'name, with comma', 'say "hi"', 'plain'],
+    );
     assert.ok(t.schema.fields.every((f) => f.type instanceof arrow.Float32));
     const p = tmpFile('mixed.arrow');
     await writeTable(t, p);
@@ -487,7 +570,11 @@ describe('Arrow', () => {
     await writeMatrix(makeMatrix(['a', 'b'], [new Float32Array([1, 2, -Infinity]), new Float32Array([3, Infinity, 5])]), p);
     assert.equal((await readMatrix(p)).columns[1][1], Infinity, 'without finite the value reads as inf');
     await rejectsWith(readMatrix(p, { finite: true }), {
-      kind: 'not_imputable', file: p, column: 2, columnName: 'b', message: [p, "data row 2, column 'b' (#2)", 'inf is an infinite value'],
+      kind: 'not_imputable',
+      file: p,
+      column: 2,
+      columnName: 'b',
+      message: [p, "data row 2, column 'b' (#2)", 'inf is an infinite value'],
     });
     const q = tmpFile('ok.arrow');
     await writeMatrix(makeMatrix(['a'], [new Float32Array([1, NaN, 3.4028234663852886e38])]), q);
@@ -515,12 +602,16 @@ describe('Arrow', () => {
 describe('dataset discovery', () => {
   it('maps a-b.csv -> a_b, sorts by file name, ignores non-csv, hidden files and folders, reads nothing', () => {
     const dir = mkdtempSync(join(work, 'ds-'));
-    for (const f of ['b-2.csv', 'a-b.csv', 'Z.csv', 'notes.txt', 'x.csv.bak', '.hidden.csv', 'UPPER.CSV']) writeFileSync(join(dir, f), 'not even csv');
+    for (const f of ['b-2.csv', 'a-b.csv', 'Z.csv', 'notes.txt', 'x.csv.bak', '.hidden.csv', 'UPPER.CSV'])
+      writeFileSync(join(dir, f), 'not even csv');
     mkdirSync(join(dir, 'folder.csv'));
     writeFileSync(join(dir, 'folder.csv', 'inner.csv'), 'a\n1\n');
     symlinkSync(join(dir, 'Z.csv'), join(dir, 'link-z.csv'));
     const ds = discoverDatasets(dir);
-    assert.deepEqual(ds.map((d) => d.name), ['Z', 'a_b', 'b_2', 'link_z']);
+    assert.deepEqual(
+      ds.map((d) => d.name),
+      ['Z', 'a_b', 'b_2', 'link_z'],
+    );
     assert.equal(ds[1].path, join(dir, 'a-b.csv'));
     assert.equal(datasetName('x-y-z.csv'), 'x_y_z');
     assert.equal(findDataset(ds, 'b_2').path, join(dir, 'b-2.csv'));
@@ -531,8 +622,14 @@ describe('dataset discovery', () => {
     const dir = mkdtempSync(join(work, 'ds-'));
     writeFileSync(join(dir, 'a-b.csv'), '');
     writeFileSync(join(dir, 'a_b.csv'), '');
-    assert.throws(() => discoverDatasets(dir), (e) => e instanceof TableInputError && e.kind === 'dataset_collision' &&
-      e.message.includes("'a-b.csv' and 'a_b.csv'") && e.message.includes("'a_b'"));
+    assert.throws(
+      () => discoverDatasets(dir),
+      (e) =>
+        e instanceof TableInputError &&
+        e.kind === 'dataset_collision' &&
+        e.message.includes("'a-b.csv' and 'a_b.csv'") &&
+        e.message.includes("'a_b'"),
+    );
   });
 
   it('missing folder is a clear error', () => {

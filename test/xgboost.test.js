@@ -25,7 +25,11 @@ function loadFixture(name) {
 }
 function hiddenCells(data, out) {
   const vals = [];
-  data.columns.forEach((col, j) => col.forEach((v, i) => { if (Number.isNaN(v)) vals.push([j, i, out.columns[j][i]]); }));
+  data.columns.forEach((col, j) =>
+    col.forEach((v, i) => {
+      if (Number.isNaN(v)) vals.push([j, i, out.columns[j][i]]);
+    }),
+  );
   return vals;
 }
 
@@ -35,7 +39,8 @@ for (const name of ['linear', 'nonlinear', 'scaled']) {
     const out = await xgboost.impute(data, 0, opts(), ctx);
     const cells = hiddenCells(data, out);
     assert.equal(cells.length, fx.xgboost.imputed.length);
-    let maxRel = 0, s = 0;
+    let maxRel = 0,
+      s = 0;
     cells.forEach(([j, i, v], k) => {
       const ref = fx.xgboost.imputed[k];
       maxRel = Math.max(maxRel, Math.abs(v - ref) / Math.max(1e-6, Math.abs(ref)));
@@ -45,7 +50,11 @@ for (const name of ['linear', 'nonlinear', 'scaled']) {
     const rmse = Math.sqrt(s / cells.length);
     assert.ok(rmse <= fx.xgboost.rmse * 1.05, `${name}: RMSE ${rmse} vs python ${fx.xgboost.rmse}`);
     // observed cells untouched
-    data.columns.forEach((col, j) => col.forEach((v, i) => { if (!Number.isNaN(v)) assert.equal(out.columns[j][i], v); }));
+    data.columns.forEach((col, j) =>
+      col.forEach((v, i) => {
+        if (!Number.isNaN(v)) assert.equal(out.columns[j][i], v);
+      }),
+    );
   });
 }
 
@@ -69,23 +78,53 @@ test('fits on all rows, returns rows targetStart..n-1 (equal to the same rows of
 });
 
 test('edge cases: nothing missing, one column, a row with no observed cell, one observed row', async () => {
-  const complete = m(['a', 'b'], [[1, 2, 3], [4, 5, 6]]);
+  const complete = m(
+    ['a', 'b'],
+    [
+      [1, 2, 3],
+      [4, 5, 6],
+    ],
+  );
   const same = await xgboost.impute(complete, 0, opts(), ctx);
   same.columns.forEach((c, j) => assert.deepEqual(c, complete.columns[j]));
 
   const one = await xgboost.impute(m(['x'], [[1, NaN, 3, NaN, 8]]), 0, opts(), ctx);
   assert.deepEqual(Array.from(one.columns[0]), [1, 4, 3, 4, 8]); // no feature: the column mean
 
-  const emptyRow = m(['a', 'b', 'c'], [[1, 2, NaN, 4, 5, 6], [2, 4, NaN, 8, 10, 12], [1, 1, NaN, 2, 2, 3]]);
+  const emptyRow = m(
+    ['a', 'b', 'c'],
+    [
+      [1, 2, NaN, 4, 5, 6],
+      [2, 4, NaN, 8, 10, 12],
+      [1, 1, NaN, 2, 2, 3],
+    ],
+  );
   const filled = await xgboost.impute(emptyRow, 0, opts(), ctx);
   for (const c of filled.columns) assert.ok(Number.isFinite(c[2]));
 
-  const single = await xgboost.impute(m(['a', 'b'], [[5, NaN], [1, 2]]), 0, opts(), ctx);
+  const single = await xgboost.impute(
+    m(
+      ['a', 'b'],
+      [
+        [5, NaN],
+        [1, 2],
+      ],
+    ),
+    0,
+    opts(),
+    ctx,
+  );
   assert.ok(Math.abs(single.columns[0][1] - 5) < 1e-3, `one training row: predicts its value (got ${single.columns[0][1]})`);
 });
 
 test('a column to impute with no observed value: an error naming it, or 0 with empty_columns=zero', async () => {
-  const data = m(['a', 'ghost'], [[1, NaN, 3], [NaN, NaN, NaN]]);
+  const data = m(
+    ['a', 'ghost'],
+    [
+      [1, NaN, 3],
+      [NaN, NaN, NaN],
+    ],
+  );
   await assert.rejects(xgboost.impute(data, 0, opts(), ctx), (err) => {
     assert.match(err.message, /^xgboost: column 'ghost' has no observed value in the 3 fit rows.*empty_columns=zero/);
     assert.deepEqual([err.code, err.column], ['HIERIMPUTE_EMPTY_COLUMN', 1]);
@@ -97,7 +136,13 @@ test('a column to impute with no observed value: an error naming it, or 0 with e
 });
 
 test('XGBoost C API errors surface with XGBGetLastError text', async () => {
-  const data = m(['a', 'b'], [[1, NaN, 3, 4], [1, 2, 3, 4]]);
+  const data = m(
+    ['a', 'b'],
+    [
+      [1, NaN, 3, 4],
+      [1, 2, 3, 4],
+    ],
+  );
   await assert.rejects(
     runXgboost(data, 0, { nEstimators: 2, maxDepth: 3, learningRate: 0.3, treeMethod: 'no-such-method', seed: 0, threads: 1 }),
     (err) => /^xgboost: XGBoost C API XGBoosterUpdateOneIter failed: .*no-such-method/s.test(err.message) || assert.fail(err.message),
@@ -105,7 +150,13 @@ test('XGBoost C API errors surface with XGBGetLastError text', async () => {
 });
 
 test('options are validated with messages naming the option', async () => {
-  const data = m(['a', 'b'], [[1, NaN, 3], [1, 2, 3]]);
+  const data = m(
+    ['a', 'b'],
+    [
+      [1, NaN, 3],
+      [1, 2, 3],
+    ],
+  );
   await assert.rejects(xgboost.impute(data, 0, opts({ n_estimators: 0 }), ctx), /xgboost: option n_estimators must be an integer/);
   await assert.rejects(xgboost.impute(data, 0, opts({ max_depth: 'deep' }), ctx), /option max_depth/);
   await assert.rejects(xgboost.impute(data, 0, opts({ learning_rate: 0 }), ctx), /option learning_rate/);

@@ -8,8 +8,8 @@ namespace {
 Napi::Value XgboostVersion(const Napi::CallbackInfo& info) {
   int major = 0, minor = 0, patch = 0;
   XGBoostVersion(&major, &minor, &patch);
-  return Napi::String::New(info.Env(), std::to_string(major) + "." + std::to_string(minor) + "." +
-                                           std::to_string(patch));
+  return Napi::String::New(info.Env(),
+                           std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch));
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {

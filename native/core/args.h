@@ -51,18 +51,30 @@ inline std::string Describe(const Napi::Value& v) {
   }
   if (v.IsTypedArray()) {
     switch (v.As<Napi::TypedArray>().TypedArrayType()) {
-      case napi_int8_array: return "Int8Array";
-      case napi_uint8_array: return "Uint8Array";
-      case napi_uint8_clamped_array: return "Uint8ClampedArray";
-      case napi_int16_array: return "Int16Array";
-      case napi_uint16_array: return "Uint16Array";
-      case napi_int32_array: return "Int32Array";
-      case napi_uint32_array: return "Uint32Array";
-      case napi_float32_array: return "Float32Array";
-      case napi_float64_array: return "Float64Array";
-      case napi_bigint64_array: return "BigInt64Array";
-      case napi_biguint64_array: return "BigUint64Array";
-      default: return "a typed array";
+      case napi_int8_array:
+        return "Int8Array";
+      case napi_uint8_array:
+        return "Uint8Array";
+      case napi_uint8_clamped_array:
+        return "Uint8ClampedArray";
+      case napi_int16_array:
+        return "Int16Array";
+      case napi_uint16_array:
+        return "Uint16Array";
+      case napi_int32_array:
+        return "Int32Array";
+      case napi_uint32_array:
+        return "Uint32Array";
+      case napi_float32_array:
+        return "Float32Array";
+      case napi_float64_array:
+        return "Float64Array";
+      case napi_bigint64_array:
+        return "BigInt64Array";
+      case napi_biguint64_array:
+        return "BigUint64Array";
+      default:
+        return "a typed array";
     }
   }
   if (v.IsArray()) return "an array";
@@ -72,7 +84,8 @@ inline std::string Describe(const Napi::Value& v) {
 }
 
 /** "<fn>: <what> must be <expected>, got <what v is>" as a TypeError. */
-[[noreturn]] inline void ThrowType(const Napi::Value& v, const char* fn, const std::string& what, const std::string& expected) {
+[[noreturn]] inline void ThrowType(const Napi::Value& v, const char* fn, const std::string& what,
+                                   const std::string& expected) {
   throw Napi::TypeError::New(v.Env(), std::string(fn) + ": " + what + " must be " + expected + ", got " + Describe(v));
 }
 
@@ -84,11 +97,13 @@ inline std::string Describe(const Napi::Value& v) {
 // ---- typed arrays ----
 
 /** The Node-API type tag and JS name of a typed array of T elements. */
-template <typename T> struct TypedArrayTraits;
-#define HIERIMPUTE_TYPED_ARRAY(T, TAG, NAME)            \
-  template <> struct TypedArrayTraits<T> {              \
-    static constexpr napi_typedarray_type kType = TAG;  \
-    static constexpr const char* kName = NAME;          \
+template <typename T>
+struct TypedArrayTraits;
+#define HIERIMPUTE_TYPED_ARRAY(T, TAG, NAME)           \
+  template <>                                          \
+  struct TypedArrayTraits<T> {                         \
+    static constexpr napi_typedarray_type kType = TAG; \
+    static constexpr const char* kName = NAME;         \
   };
 HIERIMPUTE_TYPED_ARRAY(int8_t, napi_int8_array, "Int8Array")
 HIERIMPUTE_TYPED_ARRAY(uint8_t, napi_uint8_array, "Uint8Array")
@@ -115,13 +130,15 @@ Napi::TypedArrayOf<T> TypedArray(const Napi::Value& v, const char* fn, const std
   if (!IsTypedArrayOf<T>(v)) ThrowType(v, fn, what, std::string("a ") + TypedArrayTraits<T>::kName);
   Napi::TypedArrayOf<T> a = v.As<Napi::TypedArrayOf<T>>();
   if (length != kAnyLength && a.ElementLength() != length)
-    ThrowRange(v.Env(), fn, what + " has " + std::to_string(a.ElementLength()) + " values, expected " + std::to_string(length));
+    ThrowRange(v.Env(), fn,
+               what + " has " + std::to_string(a.ElementLength()) + " values, expected " + std::to_string(length));
   return a;
 }
 
 /** A copy of a typed array of exactly T elements. */
 template <typename T>
-std::vector<T> TypedArrayCopy(const Napi::Value& v, const char* fn, const std::string& what, std::size_t length = kAnyLength) {
+std::vector<T> TypedArrayCopy(const Napi::Value& v, const char* fn, const std::string& what,
+                              std::size_t length = kAnyLength) {
   Napi::TypedArrayOf<T> a = TypedArray<T>(v, fn, what, length);
   return std::vector<T>(a.Data(), a.Data() + a.ElementLength());
 }
@@ -157,9 +174,10 @@ inline FloatColumns Columns(const Napi::Value& v, const char* fn, const std::str
     Napi::Float32Array col = c.As<Napi::Float32Array>();
     if (j == 0) out.nRows = col.ElementLength();
     if (col.ElementLength() != out.nRows)
-      ThrowRange(v.Env(), fn, label + " has " + std::to_string(col.ElementLength()) + " rows, " +
-                                  (names && !names->empty() ? "column '" + (*names)[0] + "'" : what + "[0]") + " has " +
-                                  std::to_string(out.nRows));
+      ThrowRange(v.Env(), fn,
+                 label + " has " + std::to_string(col.ElementLength()) + " rows, " +
+                     (names && !names->empty() ? "column '" + (*names)[0] + "'" : what + "[0]") + " has " +
+                     std::to_string(out.nRows));
     out.data.push_back(col.Data());
     if (keep) out.refs.push_back(Napi::Persistent(col.As<Napi::Object>()));
   }
@@ -172,7 +190,8 @@ inline std::vector<std::string> Strings(const Napi::Value& v, const char* fn, co
   if (!v.IsArray()) ThrowType(v, fn, what, "an array of strings");
   Napi::Array arr = v.As<Napi::Array>();
   if (count != kAnyLength && arr.Length() != count)
-    ThrowRange(v.Env(), fn, what + " has " + std::to_string(arr.Length()) + " entries, expected " + std::to_string(count));
+    ThrowRange(v.Env(), fn,
+               what + " has " + std::to_string(arr.Length()) + " entries, expected " + std::to_string(count));
   std::vector<std::string> out;
   out.reserve(arr.Length());
   for (uint32_t i = 0; i < arr.Length(); ++i) {
@@ -193,7 +212,10 @@ inline double Number(const Napi::Value& v, const char* fn, const std::string& wh
 /** A finite number in [lo, hi]. */
 inline double NumberIn(const Napi::Value& v, const char* fn, const std::string& what, double lo, double hi) {
   const double d = Number(v, fn, what);
-  if (!(d >= lo && d <= hi)) ThrowRange(v.Env(), fn, what + " must be a number in [" + Napi::Number::New(v.Env(), lo).ToString().Utf8Value() + ", " + Napi::Number::New(v.Env(), hi).ToString().Utf8Value() + "], got " + v.ToString().Utf8Value());
+  if (!(d >= lo && d <= hi))
+    ThrowRange(v.Env(), fn,
+               what + " must be a number in [" + Napi::Number::New(v.Env(), lo).ToString().Utf8Value() + ", " +
+                   Napi::Number::New(v.Env(), hi).ToString().Utf8Value() + "], got " + v.ToString().Utf8Value());
   return d;
 }
 
@@ -201,8 +223,9 @@ inline double NumberIn(const Napi::Value& v, const char* fn, const std::string& 
 inline int64_t Integer(const Napi::Value& v, const char* fn, const std::string& what, int64_t lo, int64_t hi) {
   const double d = Number(v, fn, what);
   if (!(d >= static_cast<double>(lo) && d <= static_cast<double>(hi)) || std::floor(d) != d)
-    ThrowRange(v.Env(), fn, what + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) +
-                                "], got " + v.ToString().Utf8Value());
+    ThrowRange(v.Env(), fn,
+               what + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " +
+                   v.ToString().Utf8Value());
   return static_cast<int64_t>(d);
 }
 
@@ -262,7 +285,8 @@ inline Napi::Object Object(const Napi::Value& v, const char* fn, const std::stri
  */
 class Options {
  public:
-  Options(const Napi::Value& v, const char* fn, const std::string& what) : fn_(fn), what_(what), obj_(Object(v, fn, what)) {}
+  Options(const Napi::Value& v, const char* fn, const std::string& what)
+      : fn_(fn), what_(what), obj_(Object(v, fn, what)) {}
   /** Undefined gives an empty options object (every field takes its fallback). */
   static Options Optional(const Napi::Value& v, const char* fn, const std::string& what) {
     return v.IsUndefined() ? Options(Napi::Object::New(v.Env()), fn, what) : Options(v, fn, what);
@@ -274,7 +298,9 @@ class Options {
 
   double Number(const char* key) const { return args::Number(Get(key), fn_, Name(key)); }
   double Number(const char* key, double fallback) const { return Has(key) ? Number(key) : fallback; }
-  double NumberIn(const char* key, double lo, double hi) const { return args::NumberIn(Get(key), fn_, Name(key), lo, hi); }
+  double NumberIn(const char* key, double lo, double hi) const {
+    return args::NumberIn(Get(key), fn_, Name(key), lo, hi);
+  }
   double NumberIn(const char* key, double lo, double hi, double fallback) const {
     return Has(key) ? NumberIn(key, lo, hi) : fallback;
   }
@@ -299,7 +325,8 @@ class Options {
     if (!v.IsArray()) ThrowType(v, fn_, Name(key), "an array of " + std::to_string(count) + " integers in [0, 2^32)");
     Napi::Array a = v.As<Napi::Array>();
     if (a.Length() != count)
-      ThrowRange(v.Env(), fn_, Name(key) + " has " + std::to_string(a.Length()) + " entries, expected " + std::to_string(count));
+      ThrowRange(v.Env(), fn_,
+                 Name(key) + " has " + std::to_string(a.Length()) + " entries, expected " + std::to_string(count));
     for (uint32_t i = 0; i < count; ++i)
       out[i] = static_cast<uint32_t>(
           args::Integer(a.Get(i), fn_, Name(key) + "[" + std::to_string(i) + "]", 0, 4294967295LL));

@@ -60,9 +60,7 @@ std::string Quote(std::string_view text, size_t max_len = 80) {
   return s;
 }
 
-std::string Where(const std::string& file, int64_t line) {
-  return file + ", line " + std::to_string(line);
-}
+std::string Where(const std::string& file, int64_t line) { return file + ", line " + std::to_string(line); }
 
 std::string ColumnLabel(const std::string& name, int64_t index1) {
   return "column '" + name + "' (#" + std::to_string(index1) + ")";
@@ -115,8 +113,8 @@ class Scanner {
         while (p_ < end_ && IsSpace(*p_)) ++p_;
         if (p_ < end_ && *p_ != ',' && *p_ != '\n' && *p_ != '\r') {
           throw CsvInputError(ErrorKind::kBadQuote,
-                              Where(file_, line_) + ", field #" + std::to_string(fields.size() + 1) +
-                                  ": unexpected " + Quote(std::string_view(p_, 1)) +
+                              Where(file_, line_) + ", field #" + std::to_string(fields.size() + 1) + ": unexpected " +
+                                  Quote(std::string_view(p_, 1)) +
                                   " after a closing quote (a quote inside a quoted field is written \"\")",
                               file_, line_, static_cast<int64_t>(fields.size() + 1));
         }
@@ -236,9 +234,9 @@ class Scanner {
 
 // pandas' default NA tokens (read_csv keep_default_na=True), minus "" which is handled apart.
 bool IsNaToken(std::string_view s) {
-  static const std::string_view kTokens[] = {
-      "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
-      "<NA>", "N/A",      "NA",  "NULL",    "NaN",      "None", "n/a",  "nan",    "null"};
+  static const std::string_view kTokens[] = {"#N/A", "#N/A N/A", "#NA",     "-1.#IND", "-1.#QNAN", "-NaN",
+                                             "-nan", "1.#IND",   "1.#QNAN", "<NA>",    "N/A",      "NA",
+                                             "NULL", "NaN",      "None",    "n/a",     "nan",      "null"};
   for (std::string_view t : kTokens) {
     if (s == t) return true;
   }
@@ -292,8 +290,7 @@ inline bool ParseCell(const FieldView& f, float& out) {
 
 // The first record is always the header, as pandas' read_csv (header=0) reads it: numeric fields
 // ("1856,1860,...") are column names like any other.
-std::vector<std::string> ParseHeader(const std::vector<FieldView>& fields, int64_t line,
-                                     const std::string& file) {
+std::vector<std::string> ParseHeader(const std::vector<FieldView>& fields, int64_t line, const std::string& file) {
   std::vector<std::string> names;
   names.reserve(fields.size());
   std::unordered_map<std::string, size_t> seen;
@@ -302,10 +299,10 @@ std::vector<std::string> ParseHeader(const std::vector<FieldView>& fields, int64
     const int64_t idx1 = static_cast<int64_t>(i + 1);
     if (name.empty()) {
       std::string hint = (i + 1 == fields.size() && fields.size() > 1) ? " (a trailing ',' on the header line?)" : "";
-      throw CsvInputError(ErrorKind::kEmptyHeaderName,
-                          Where(file, line) + ", column #" + std::to_string(idx1) +
-                              ": empty column name in the header" + hint,
-                          file, line, idx1);
+      throw CsvInputError(
+          ErrorKind::kEmptyHeaderName,
+          Where(file, line) + ", column #" + std::to_string(idx1) + ": empty column name in the header" + hint, file,
+          line, idx1);
     }
     auto [it, inserted] = seen.emplace(name, i);
     if (!inserted) {
@@ -432,16 +429,26 @@ void FsyncDir(const std::string& dir) {
 
 const char* ErrorKindCode(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::kIo: return "io";
-    case ErrorKind::kEmptyFile: return "empty_file";
-    case ErrorKind::kEmptyHeaderName: return "empty_header_name";
-    case ErrorKind::kDuplicateHeader: return "duplicate_header";
-    case ErrorKind::kRaggedRow: return "ragged_row";
-    case ErrorKind::kNotANumber: return "not_a_number";
-    case ErrorKind::kUnterminatedQuote: return "unterminated_quote";
-    case ErrorKind::kBadQuote: return "bad_quote";
-    case ErrorKind::kInvalidArgument: return "invalid_argument";
-    case ErrorKind::kNotImputable: return "not_imputable";
+    case ErrorKind::kIo:
+      return "io";
+    case ErrorKind::kEmptyFile:
+      return "empty_file";
+    case ErrorKind::kEmptyHeaderName:
+      return "empty_header_name";
+    case ErrorKind::kDuplicateHeader:
+      return "duplicate_header";
+    case ErrorKind::kRaggedRow:
+      return "ragged_row";
+    case ErrorKind::kNotANumber:
+      return "not_a_number";
+    case ErrorKind::kUnterminatedQuote:
+      return "unterminated_quote";
+    case ErrorKind::kBadQuote:
+      return "bad_quote";
+    case ErrorKind::kInvalidArgument:
+      return "invalid_argument";
+    case ErrorKind::kNotImputable:
+      return "not_imputable";
   }
   return "unknown";
 }
@@ -493,8 +500,8 @@ std::vector<std::vector<float>> ParseRows(Scanner& scanner, const std::vector<st
     if (!scanner.Next(fields, line)) break;
     if (fields.size() != n_cols) {
       throw CsvInputError(ErrorKind::kRaggedRow,
-                          Where(file, line) + ": expected " + std::to_string(n_cols) + " fields (one per header column), got " +
-                              std::to_string(fields.size()),
+                          Where(file, line) + ": expected " + std::to_string(n_cols) +
+                              " fields (one per header column), got " + std::to_string(fields.size()),
                           file, line);
     }
     for (size_t c = 0; c < n_cols; ++c) {
@@ -508,7 +515,8 @@ std::vector<std::vector<float>> ParseRows(Scanner& scanner, const std::vector<st
         }
         throw CsvInputError(ErrorKind::kNotANumber,
                             Where(file, line) + ", " + ColumnLabel(names[c], static_cast<int64_t>(c + 1)) + ": " +
-                                Quote(text) + " is not a number (a cell must be a number, or empty / NA / NaN when missing)" + hint,
+                                Quote(text) +
+                                " is not a number (a cell must be a number, or empty / NA / NaN when missing)" + hint,
                             file, line, static_cast<int64_t>(c + 1), names[c]);
       }
       if (finite && std::isinf(v)) ThrowNotFinite(file, line, names[c], c, fields[c].Text(), v);
@@ -588,8 +596,7 @@ Table ParseCsv(const char* data, size_t size, const std::string& file, int threa
   int64_t line = 0;
   if (!scanner.Next(fields, line)) {
     throw CsvInputError(ErrorKind::kEmptyFile,
-                        file + ": empty file (expected a header line with column names, then one line per row)",
-                        file);
+                        file + ": empty file (expected a header line with column names, then one line per row)", file);
   }
   Table t;
   t.names = ParseHeader(fields, line, file);
@@ -697,7 +704,8 @@ void WriteCsvFile(const std::string& path, const std::vector<std::string>& names
                         path);
   }
   if (names.empty()) {
-    throw CsvInputError(ErrorKind::kInvalidArgument, "cannot write '" + path + "': a CSV table needs at least one column", path);
+    throw CsvInputError(ErrorKind::kInvalidArgument,
+                        "cannot write '" + path + "': a CSV table needs at least one column", path);
   }
   {
     std::unordered_map<std::string, size_t> seen;
@@ -719,8 +727,8 @@ void WriteCsvFile(const std::string& path, const std::vector<std::string>& names
     int err = errno;
     struct stat st {};
     if (err == ENOENT && ::stat(dir.c_str(), &st) != 0) {
-      throw CsvInputError(ErrorKind::kIo, "cannot write '" + path + "': the folder '" + dir + "' does not exist", path, 0,
-                          0, std::string(), err);
+      throw CsvInputError(ErrorKind::kIo, "cannot write '" + path + "': the folder '" + dir + "' does not exist", path,
+                          0, 0, std::string(), err);
     }
     ThrowIo("cannot write", path, err);
   }

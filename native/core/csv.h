@@ -3,7 +3,8 @@
 //
 // Reading
 //   - The first non-blank line is the header, always (pandas' read_csv header=0): a line of numbers
-//     such as "1856,1860,1864" is read as the column names "1856", "1860", "1864". Fields are split on ',' with RFC 4180 quoting
+//     such as "1856,1860,1864" is read as the column names "1856", "1860", "1864". Fields are split on ',' with RFC
+//     4180 quoting
 //     ("a ""quoted"" name", fields may span lines inside quotes); CRLF, LF or a lone CR end a
 //     record; the final newline is optional; a UTF-8 byte order mark is skipped; spaces and tabs
 //     around a field are ignored. Blank lines are skipped (as pandas' skip_blank_lines does).
@@ -44,23 +45,23 @@ namespace hierimpute::csv {
 
 // What went wrong, as a stable code JavaScript can switch on.
 enum class ErrorKind {
-  kIo,                // cannot open / read / write the file
-  kEmptyFile,         // no header line at all
-  kEmptyHeaderName,   // a header field is empty
-  kDuplicateHeader,   // two header fields have the same name
-  kRaggedRow,         // a row with a different number of fields than the header
-  kNotANumber,        // a cell that is neither a number nor a missing-value token
-  kUnterminatedQuote, // a quoted field that never closes
-  kBadQuote,          // text after a closing quote
-  kInvalidArgument,   // writer: inconsistent names / columns
-  kNotImputable,      // reader with finite = true: a cell that reads as +-inf
+  kIo,                 // cannot open / read / write the file
+  kEmptyFile,          // no header line at all
+  kEmptyHeaderName,    // a header field is empty
+  kDuplicateHeader,    // two header fields have the same name
+  kRaggedRow,          // a row with a different number of fields than the header
+  kNotANumber,         // a cell that is neither a number nor a missing-value token
+  kUnterminatedQuote,  // a quoted field that never closes
+  kBadQuote,           // text after a closing quote
+  kInvalidArgument,    // writer: inconsistent names / columns
+  kNotImputable,       // reader with finite = true: a cell that reads as +-inf
 };
 
 const char* ErrorKindCode(ErrorKind kind);  // "io", "empty_file", "not_a_number", ...
 
 struct CsvInputError : std::runtime_error {
-  CsvInputError(ErrorKind kind, const std::string& message, std::string file, int64_t line = 0,
-                int64_t column = 0, std::string column_name = std::string(), int sys_errno = 0)
+  CsvInputError(ErrorKind kind, const std::string& message, std::string file, int64_t line = 0, int64_t column = 0,
+                std::string column_name = std::string(), int sys_errno = 0)
       : std::runtime_error(message),
         kind(kind),
         file(std::move(file)),
@@ -70,10 +71,10 @@ struct CsvInputError : std::runtime_error {
         sys_errno(sys_errno) {}
   ErrorKind kind;
   std::string file;
-  int64_t line;          // 1-based; 0 = not about one line
-  int64_t column;        // 1-based; 0 = not about one column
+  int64_t line;    // 1-based; 0 = not about one line
+  int64_t column;  // 1-based; 0 = not about one column
   std::string column_name;
-  int sys_errno;         // errno for kIo, else 0
+  int sys_errno;  // errno for kIo, else 0
 };
 
 struct Table {

@@ -1,7 +1,8 @@
 // JavaScript face of csv.h: readCsv / writeCsv run on the libuv pool and return Promises.
 //
-//   readCsv(path: string, threads?: number, finite?: boolean): Promise<{ names: string[], columns: Float32Array[], nRows: number }>
-//   writeCsv(path: string, names: string[], columns: Float32Array[], nRows: number, threads?: number): Promise<void>
+//   readCsv(path: string, threads?: number, finite?: boolean): Promise<{ names: string[], columns: Float32Array[],
+//   nRows: number }> writeCsv(path: string, names: string[], columns: Float32Array[], nRows: number, threads?: number):
+//   Promise<void>
 // threads: 1 (default) = the worker thread only, 0 = all cores; results never depend on it.
 // finite: true rejects cells that read as +-inf (kind "not_imputable", with line and column).
 //
@@ -139,12 +140,14 @@ Napi::Value WriteCsv(const Napi::CallbackInfo& info) {
   if (!info[2].IsArray()) args::ThrowType(info[2], fn, "columns", "an array of Float32Array columns");
   const uint32_t n_cols = info[2].As<Napi::Array>().Length();
   if (names.size() != n_cols)
-    args::ThrowRange(info.Env(), fn, std::to_string(names.size()) + " names but " + std::to_string(n_cols) + " columns");
+    args::ThrowRange(info.Env(), fn,
+                     std::to_string(names.size()) + " names but " + std::to_string(n_cols) + " columns");
   args::FloatColumns cols = args::Columns(info[2], fn, "columns", /*keep=*/true, &names);
   const size_t n_rows = args::Size(info[3], fn, "nRows");
   if (n_cols > 0 && cols.nRows != n_rows)
-    args::ThrowRange(info.Env(), fn, "column '" + names[0] + "' has " + std::to_string(cols.nRows) + " rows, expected " +
-                                         std::to_string(n_rows));
+    args::ThrowRange(
+        info.Env(), fn,
+        "column '" + names[0] + "' has " + std::to_string(cols.nRows) + " rows, expected " + std::to_string(n_rows));
   const int threads = args::Threads(info[4], fn);
   auto* worker = new WriteCsvWorker(info.Env(), std::move(path), std::move(names), cols.Const(), n_rows, threads);
   worker->Keep(std::move(cols.refs));

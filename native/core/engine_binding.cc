@@ -36,7 +36,9 @@ Napi::Value TakeRows(const Napi::CallbackInfo& info) {
   const int32_t* ix = idx.Data();
   for (size_t i = 0; i < m; i++)
     if (ix[i] < 0 || static_cast<size_t>(ix[i]) >= n)
-      args::ThrowRange(env, "takeRows", "rows[" + std::to_string(i) + "] = " + std::to_string(ix[i]) + " is outside [0, " + std::to_string(n) + ")");
+      args::ThrowRange(
+          env, "takeRows",
+          "rows[" + std::to_string(i) + "] = " + std::to_string(ix[i]) + " is outside [0, " + std::to_string(n) + ")");
   Napi::Array out = Napi::Array::New(env, cols.size());
   for (size_t j = 0; j < cols.size(); j++) {
     auto o = Napi::Float32Array::New(env, m);
@@ -57,13 +59,17 @@ Napi::Value ScatterRows(const Napi::CallbackInfo& info) {
   const args::FloatColumns src = args::Columns(info[2], fn, "source");
   const size_t n = dst.nRows, m = src.nRows;
   if (dst.size() != src.size())
-    args::ThrowRange(env, fn, "target has " + std::to_string(dst.size()) + " columns, source " + std::to_string(src.size()));
+    args::ThrowRange(env, fn,
+                     "target has " + std::to_string(dst.size()) + " columns, source " + std::to_string(src.size()));
   if (idx.ElementLength() != m)
-    args::ThrowRange(env, fn, "rows has " + std::to_string(idx.ElementLength()) + " entries, source " + std::to_string(m) + " rows");
+    args::ThrowRange(
+        env, fn, "rows has " + std::to_string(idx.ElementLength()) + " entries, source " + std::to_string(m) + " rows");
   const int32_t* ix = idx.Data();
   for (size_t i = 0; i < m; i++)
     if (ix[i] < 0 || static_cast<size_t>(ix[i]) >= n)
-      args::ThrowRange(env, fn, "rows[" + std::to_string(i) + "] = " + std::to_string(ix[i]) + " is outside [0, " + std::to_string(n) + ")");
+      args::ThrowRange(
+          env, fn,
+          "rows[" + std::to_string(i) + "] = " + std::to_string(ix[i]) + " is outside [0, " + std::to_string(n) + ")");
   for (size_t j = 0; j < dst.size(); j++) {
     float* d = dst.data[j];
     const float* s = src.data[j];
@@ -117,8 +123,9 @@ Napi::Value FinishBand(const Napi::CallbackInfo& info) {
   const args::FloatColumns org = args::Columns(info[1], fn, "original");
   const size_t n = imp.nRows;
   if (imp.size() != org.size() || n != org.nRows)
-    args::ThrowRange(env, fn, "imputed is " + std::to_string(n) + " x " + std::to_string(imp.size()) + ", original " +
-                                  std::to_string(org.nRows) + " x " + std::to_string(org.size()));
+    args::ThrowRange(env, fn,
+                     "imputed is " + std::to_string(n) + " x " + std::to_string(imp.size()) + ", original " +
+                         std::to_string(org.nRows) + " x " + std::to_string(org.size()));
   Napi::Float64Array lo = args::TypedArray<double>(info[2], fn, "min", imp.size());
   Napi::Float64Array hi = args::TypedArray<double>(info[3], fn, "max", imp.size());
   int64_t left = 0;

@@ -31,7 +31,8 @@ KernelError NameColumnError(const KernelError& e, const std::vector<std::string>
                                 std::to_string(empty->fitRows) + " fit rows, so there is nothing to impute it from");
   if (auto* value = dynamic_cast<const InputValueError*>(&e))
     return KernelError(e.code(),
-                       std::string(value->which) + " column '" + names[e.column()] + "', row " + std::to_string(e.row()) +
+                       std::string(value->which) + " column '" + names[e.column()] + "', row " +
+                           std::to_string(e.row()) +
                            " (0-based) holds an infinite value; only finite numbers and NaN (missing) are accepted",
                        e.column(), e.row());
   return e;
@@ -101,8 +102,9 @@ CommonArgs ReadCommon(const Napi::CallbackInfo& info, std::size_t first, const c
   a.fit = args::Columns(info[first], fn, "fitColumns", /*keep=*/true);
   a.target = args::Columns(info[first + 1], fn, "targetColumns", /*keep=*/true);
   if (a.fit.size() != a.target.size())
-    args::ThrowRange(info.Env(), fn, "fitColumns has " + std::to_string(a.fit.size()) + " columns, targetColumns " +
-                                         std::to_string(a.target.size()));
+    args::ThrowRange(info.Env(), fn,
+                     "fitColumns has " + std::to_string(a.fit.size()) + " columns, targetColumns " +
+                         std::to_string(a.target.size()));
   a.names = args::Strings(info[first + 2], fn, "names", a.fit.size());
   return a;
 }
@@ -122,10 +124,9 @@ Napi::Value KnnImputeJs(const Napi::CallbackInfo& info) {
                                                                                       : KnnWeights::Uniform;
   opt.emptyColumns = ReadEmpty(o);
   opt.threads = o.Threads();
-  auto* w = new TabularWorker(info.Env(), "hierimpute.knnImpute", a.fit, a.target, std::move(a.names),
-                              [opt](const ColumnsView& f, const ColumnsView& t, const OutputView& out) {
-                                return KnnImpute(f, t, out, opt);
-                              });
+  auto* w = new TabularWorker(
+      info.Env(), "hierimpute.knnImpute", a.fit, a.target, std::move(a.names),
+      [opt](const ColumnsView& f, const ColumnsView& t, const OutputView& out) { return KnnImpute(f, t, out, opt); });
   return w->Start();
 }
 
@@ -138,10 +139,11 @@ Napi::Value SimpleImputeJs(const Napi::CallbackInfo& info) {
   args::Options o = args::Options::Optional(info[4], fn, "options");
   const EmptyColumns empty = ReadEmpty(o);
   const int threads = o.Threads();
-  auto* w = new TabularWorker(info.Env(), "hierimpute.simpleImpute", a.fit, a.target, std::move(a.names),
-                              [statistic, empty, threads](const ColumnsView& f, const ColumnsView& t, const OutputView& out) {
-                                return SimpleImpute(statistic, f, t, out, empty, threads);
-                              });
+  auto* w =
+      new TabularWorker(info.Env(), "hierimpute.simpleImpute", a.fit, a.target, std::move(a.names),
+                        [statistic, empty, threads](const ColumnsView& f, const ColumnsView& t, const OutputView& out) {
+                          return SimpleImpute(statistic, f, t, out, empty, threads);
+                        });
   return w->Start();
 }
 

@@ -24,8 +24,8 @@ namespace {
 
 constexpr const char* kMagic = "hierimpute-lock 1";
 constexpr size_t kMaxRecordBytes = 64 * 1024;
-constexpr int kMaxChain = 64;     // succession chain links followed before giving up (returns null)
-constexpr int kMaxAttempts = 16;  // claim attempts when the lock keeps changing under us
+constexpr int kMaxChain = 64;         // succession chain links followed before giving up (returns null)
+constexpr int kMaxAttempts = 16;      // claim attempts when the lock keeps changing under us
 constexpr size_t kMaxLockName = 200;  // bytes in the lock file's name (see TakeoverPath)
 
 std::string ErrnoText(int err) {
@@ -61,9 +61,7 @@ PathParts Split(const std::string& path) {
   return p;
 }
 
-std::string Join(const std::string& dir, const std::string& name) {
-  return dir == "/" ? "/" + name : dir + "/" + name;
-}
+std::string Join(const std::string& dir, const std::string& name) { return dir == "/" ? "/" + name : dir + "/" + name; }
 
 // Hidden helper names next to the lock: temp records and takeover (succession) files.
 std::string TempPath(const PathParts& p, const std::string& token) {
@@ -136,7 +134,9 @@ void WriteTemp(const PathParts& p, const std::string& content, TempFile* tmp) {
     tmp->path.clear();
     throw LockError("hierimpute lock: cannot create a temp file in the lock folder '" + p.dir + "' (for '" +
                     Join(p.dir, p.base) + "'): " + ErrnoText(err) +
-                    (err == ENOENT ? "; create the folder first" : err == EACCES ? "; the folder is not writable" : ""));
+                    (err == ENOENT   ? "; create the folder first"
+                     : err == EACCES ? "; the folder is not writable"
+                                     : ""));
   }
   size_t off = 0;
   while (off < content.size()) {
@@ -156,7 +156,7 @@ void WriteTemp(const PathParts& p, const std::string& content, TempFile* tmp) {
 bool LinkExclusive(const TempFile& tmp, const std::string& target) {
   if (link(tmp.path.c_str(), target.c_str()) == 0) return true;
   int err = errno;
-  struct stat st{};
+  struct stat st {};
   if (fstat(tmp.fd, &st) == 0 && st.st_nlink >= 2) return true;
   if (err == EEXIST) return false;
   Fail("create", target, err);
@@ -195,7 +195,8 @@ void TestGate(const char* point) {
   const std::string all = Join(*dir, "go");
   int fd = open(paused.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
-    std::fprintf(stderr, "hierimpute lock test gate: cannot create '%s': %s\n", paused.c_str(), ErrnoText(errno).c_str());
+    std::fprintf(stderr, "hierimpute lock test gate: cannot create '%s': %s\n", paused.c_str(),
+                 ErrnoText(errno).c_str());
     _exit(70);
   }
   close(fd);
@@ -237,8 +238,8 @@ struct SuccessionState {
   }
 };
 
-Succession AcquireSuccession(const PathParts& p, const std::string& token, int64_t leaseMs,
-                             const OwnerRecord& me, SuccessionState* s) {
+Succession AcquireSuccession(const PathParts& p, const std::string& token, int64_t leaseMs, const OwnerRecord& me,
+                             SuccessionState* s) {
   OwnerRecord rec = me;
   rec.token = NewToken();  // a holder token of its own: chains never collide with lock tokens
   TempFile tmp;
@@ -251,7 +252,7 @@ Succession AcquireSuccession(const PathParts& p, const std::string& token, int64
       return Succession::Held;
     }
     OwnerRecord cur;
-    struct stat st{};
+    struct stat st {};
     if (!ReadRecord(n, &cur, &st)) return Succession::Vanished;
     if (!RecordIsStale(cur, st, leaseMs)) return Succession::Busy;
     s->chain.push_back(n);
@@ -390,8 +391,7 @@ bool ReadRecord(const std::string& path, OwnerRecord* rec, struct stat* st) {
   }
   close(fd);
   if (!ParseRecord(text, rec)) {
-    throw LockError("hierimpute lock: '" + path + "' is not a hierimpute lock file (" +
-                    std::to_string(text.size()) +
+    throw LockError("hierimpute lock: '" + path + "' is not a hierimpute lock file (" + std::to_string(text.size()) +
                     " bytes, no complete owner record); if no job is using this folder, remove it");
   }
   return true;
@@ -432,7 +432,7 @@ void Claim::HeartbeatLoop(int64_t heartbeatMs) {
     if (stop_) break;
     lk.unlock();
     OwnerRecord cur;
-    struct stat st{};
+    struct stat st {};
     bool have = false, failed = false;
     try {
       have = ReadRecord(path_, &cur, &st);
@@ -468,7 +468,7 @@ bool Claim::StillOwned() {
   }
   if (lost_.load()) return false;
   OwnerRecord cur;
-  struct stat st{};
+  struct stat st {};
   bool mine = ReadRecord(path_, &cur, &st) && cur.token == owner_.token;
   if (!mine) lost_.store(true);
   return mine;
@@ -498,7 +498,7 @@ bool Claim::Release() {
       return false;
     }
     OwnerRecord cur;
-    struct stat st{};
+    struct stat st {};
     bool mine = ReadRecord(path_, &cur, &st) && cur.token == owner_.token;
     if (mine) UnlinkIfPresent(path_);
     s.generationGone = true;  // removed by us, or already not carrying our token
@@ -522,7 +522,7 @@ std::shared_ptr<Claim> TryClaim(const std::string& path, const ClaimOptions& opt
   {
     // Fast refusal (no temp file, no fsync) when a live owner holds it; link() below decides the rest.
     OwnerRecord cur;
-    struct stat st{};
+    struct stat st {};
     if (ReadRecord(path, &cur, &st) && !RecordIsStale(cur, st, opts.leaseMs)) return nullptr;
   }
   TempFile tmp;
@@ -535,8 +535,8 @@ std::shared_ptr<Claim> TryClaim(const std::string& path, const ClaimOptions& opt
       break;
     }
     OwnerRecord cur;
-    struct stat st{};
-    if (!ReadRecord(path, &cur, &st)) continue;          // released meanwhile: try again
+    struct stat st {};
+    if (!ReadRecord(path, &cur, &st)) continue;                 // released meanwhile: try again
     if (!RecordIsStale(cur, st, opts.leaseMs)) return nullptr;  // held by a live owner
 
     // Stale: take over generation cur.token, only as holder of its succession right.
@@ -547,7 +547,7 @@ std::shared_ptr<Claim> TryClaim(const std::string& path, const ClaimOptions& opt
     if (r == Succession::Vanished) continue;
     TestGate("right");
     OwnerRecord again;
-    struct stat st2{};
+    struct stat st2 {};
     if (!ReadRecord(path, &again, &st2)) {
       s.generationGone = true;  // whatever we do now, the lock no longer carries cur.token
       claimed = LinkExclusive(tmp, path);
@@ -575,7 +575,7 @@ std::shared_ptr<Claim> TryClaim(const std::string& path, const ClaimOptions& opt
 
 bool IsStale(const std::string& path, int64_t leaseMs) {
   OwnerRecord rec;
-  struct stat st{};
+  struct stat st {};
   if (!ReadRecord(path, &rec, &st)) return false;
   return RecordIsStale(rec, st, leaseMs);
 }

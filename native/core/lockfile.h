@@ -34,14 +34,14 @@ class LockError : public std::runtime_error {
 
 // The owner record stored in a lock file (and in takeover files).
 struct OwnerRecord {
-  std::string host;       // gethostname()
-  int64_t pid = 0;        // getpid() of the claiming process
-  std::string jobId;      // SLURM_JOB_ID or caller-given; may be empty
-  int64_t rank = -1;      // MPI rank, -1 = not given
+  std::string host;         // gethostname()
+  int64_t pid = 0;          // getpid() of the claiming process
+  std::string jobId;        // SLURM_JOB_ID or caller-given; may be empty
+  int64_t rank = -1;        // MPI rank, -1 = not given
   int64_t createdAtMs = 0;  // CLOCK_REALTIME at claim, ms since the epoch
-  std::string token;      // 32 hex chars, random, unique to this claim
-  std::string bootId;     // /proc/sys/kernel/random/boot_id (Linux), "" elsewhere
-  std::string pidNs;      // readlink /proc/self/ns/pid (Linux), "" elsewhere
+  std::string token;        // 32 hex chars, random, unique to this claim
+  std::string bootId;       // /proc/sys/kernel/random/boot_id (Linux), "" elsewhere
+  std::string pidNs;        // readlink /proc/self/ns/pid (Linux), "" elsewhere
 };
 
 std::string SerializeRecord(const OwnerRecord& rec);

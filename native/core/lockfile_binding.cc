@@ -60,12 +60,11 @@ constexpr int64_t kMaxMs = static_cast<int64_t>(1) << 53;
 class NativeLock : public Napi::ObjectWrap<NativeLock> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "NativeLock",
-                       {InstanceMethod("owner", &NativeLock::Owner),
-                        InstanceMethod("stillOwned", &NativeLock::StillOwned),
-                        InstanceMethod("release", &NativeLock::Release),
-                        InstanceMethod("heartbeatLost", &NativeLock::HeartbeatLost),
-                        InstanceMethod("beats", &NativeLock::Beats)});
+    return DefineClass(
+        env, "NativeLock",
+        {InstanceMethod("owner", &NativeLock::Owner), InstanceMethod("stillOwned", &NativeLock::StillOwned),
+         InstanceMethod("release", &NativeLock::Release), InstanceMethod("heartbeatLost", &NativeLock::HeartbeatLost),
+         InstanceMethod("beats", &NativeLock::Beats)});
   }
 
   // Only built from C++: the argument is an External holding the shared_ptr.
@@ -131,7 +130,7 @@ Napi::Value LockTryClaim(const Napi::CallbackInfo& info) {
 Napi::Value LockReadOwner(const Napi::CallbackInfo& info) {
   std::string path = args::String(info[0], "lockReadOwner", "path");
   OwnerRecord rec;
-  struct stat st{};
+  struct stat st {};
   try {
     if (!locks::ReadRecord(path, &rec, &st)) return info.Env().Null();
   } catch (const LockError& e) {

@@ -27,7 +27,9 @@ std::vector<int32_t> Rows(const Napi::Value& v, const char* fn, const std::strin
   if (v.IsUndefined() || v.IsNull()) return {};
   std::vector<int32_t> out = args::TypedArrayCopy<int32_t>(v, fn, what);
   for (int32_t r : out)
-    if (r < 0 || r >= n) args::ThrowRange(v.Env(), fn, what + " holds row " + std::to_string(r) + " outside [0, " + std::to_string(n) + ")");
+    if (r < 0 || r >= n)
+      args::ThrowRange(v.Env(), fn,
+                       what + " holds row " + std::to_string(r) + " outside [0, " + std::to_string(n) + ")");
   return out;
 }
 
@@ -77,8 +79,8 @@ nn::GainConfig ReadGain(const args::Options& o) {
 
 /** n and targetStart of options, then x and mask as n x d Float32Arrays (kept for the worker). */
 template <typename Data>
-std::vector<Napi::ObjectReference> ReadTable(const Napi::CallbackInfo& info, const args::Options& o, const char* fn, int d,
-                                             Data& data) {
+std::vector<Napi::ObjectReference> ReadTable(const Napi::CallbackInfo& info, const args::Options& o, const char* fn,
+                                             int d, Data& data) {
   data.n = o.Int("n", 1, kMaxInt);
   data.targetStart = o.Int("targetStart", 0, data.n);
   const std::size_t cells = static_cast<std::size_t>(data.n) * static_cast<std::size_t>(d);
@@ -114,7 +116,8 @@ Napi::Value NnRecurrent(const Napi::CallbackInfo& info) {
   data.trainRows = Rows(o.Get("trainRows"), fn, o.Name("trainRows"), data.n);
   data.valRows = Rows(o.Get("valRows"), fn, o.Name("valRows"), data.n);
   if (!data.valRows.empty())
-    data.valHidden = args::TypedArrayCopy<float>(o.Get("valHidden"), fn, o.Name("valHidden"), data.valRows.size() * cfg.d);
+    data.valHidden =
+        args::TypedArrayCopy<float>(o.Get("valHidden"), fn, o.Name("valHidden"), data.valRows.size() * cfg.d);
   if (data.trainRows.empty()) args::ThrowRange(info.Env(), fn, "options.trainRows: no training row");
   return StartPromise<nn::RecurrentResult>(
       info.Env(), "hierimpute.nnRecurrent", std::move(keep), [cfg, data]() { return nn::TrainRecurrent(cfg, data); },
@@ -183,7 +186,8 @@ Napi::Value NnGainCheck(const Napi::CallbackInfo& info) {
   std::vector<double> xt = args::TypedArrayCopy<double>(info[6], fn, "xTilde", cells);
   std::vector<double> hint = args::TypedArrayCopy<double>(info[7], fn, "hint", cells);
   std::vector<double> grad;
-  const double loss = nn::GainLossGradDouble(cfg, which, pg, pd, x.data(), m.data(), xt.data(), hint.data(), rows, grad);
+  const double loss =
+      nn::GainLossGradDouble(cfg, which, pg, pd, x.data(), m.data(), xt.data(), hint.data(), rows, grad);
   Napi::Object out = Napi::Object::New(env);
   out.Set("loss", loss);
   out.Set("grad", ToF64(env, grad));

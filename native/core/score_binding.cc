@@ -67,7 +67,8 @@ Napi::Value HoldoutMask(const Napi::CallbackInfo& info) {
   const args::FloatColumns cols = args::Columns(info[0], fn, "columns");
   const size_t n = cols.nRows;
   const double share = args::Number(info[1], fn, "share");
-  if (!(share >= 0 && share < 1)) args::ThrowRange(env, fn, "share must be in [0, 1), got " + info[1].ToString().Utf8Value());
+  if (!(share >= 0 && share < 1))
+    args::ThrowRange(env, fn, "share must be in [0, 1), got " + info[1].ToString().Utf8Value());
   const uint64_t seed = (static_cast<uint64_t>(U32(info[2], fn, "seedHi")) << 32) | U32(info[3], fn, "seedLo");
   const uint32_t minKeep = U32(info[4], fn, "minKeep");
   const size_t k = cols.size();
@@ -146,13 +147,17 @@ Napi::Value ScoreCells(const Napi::CallbackInfo& info) {
     const int32_t i = rows[t];
     const int32_t j = cidx[t];
     if (i < 0 || static_cast<size_t>(i) >= n || j < 0 || static_cast<size_t>(j) >= k)
-      throw Napi::RangeError::New(env, "scoreCells: hidden cell " + std::to_string(t) + " (row " + std::to_string(i) + ", col " + std::to_string(j) +
-                                           ") is outside the " + std::to_string(n) + "x" + std::to_string(k) + " table");
+      throw Napi::RangeError::New(env, "scoreCells: hidden cell " + std::to_string(t) + " (row " + std::to_string(i) +
+                                           ", col " + std::to_string(j) + ") is outside the " + std::to_string(n) +
+                                           "x" + std::to_string(k) + " table");
     const int32_t b = band[static_cast<size_t>(i)];
-    if (b < 0 || static_cast<uint32_t>(b) >= nBands) throw Napi::RangeError::New(env, "scoreCells: rowBand[" + std::to_string(i) + "] = " + std::to_string(b) + " is outside [0, nBands)");
+    if (b < 0 || static_cast<uint32_t>(b) >= nBands)
+      throw Napi::RangeError::New(
+          env, "scoreCells: rowBand[" + std::to_string(i) + "] = " + std::to_string(b) + " is outside [0, nBands)");
     const float got = cols.data[static_cast<size_t>(j)][i];
     if (std::isnan(got))
-      throw Napi::Error::New(env, "scoreCells: imputed table has a missing cell at row " + std::to_string(i) + ", col " + std::to_string(j));
+      throw Napi::Error::New(env, "scoreCells: imputed table has a missing cell at row " + std::to_string(i) +
+                                      ", col " + std::to_string(j));
     const double e = static_cast<double>(got) - static_cast<double>(vals[t]);
     const size_t at = static_cast<size_t>(b) * k + static_cast<size_t>(j);
     sse[at] += e * e;

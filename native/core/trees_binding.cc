@@ -72,7 +72,8 @@ Napi::Value MiceImpute(const Napi::CallbackInfo& info) {
   ColumnInput in = ReadColumns(info, fn);
   args::Options p(info[3], fn, "params");
   trees::MiceParams mp;
-  const std::string est = p.Choice("estimator", "extratrees", {"extratrees", "random_forest", "xgboost", "bayesian_ridge"});
+  const std::string est =
+      p.Choice("estimator", "extratrees", {"extratrees", "random_forest", "xgboost", "bayesian_ridge"});
   mp.estimator = est == "extratrees"      ? trees::MiceEstimator::kExtraTrees
                  : est == "xgboost"       ? trees::MiceEstimator::kXgboost
                  : est == "random_forest" ? trees::MiceEstimator::kRandomForest
@@ -86,7 +87,7 @@ Napi::Value MiceImpute(const Napi::CallbackInfo& info) {
   mp.xgb = ReadXgbParams(p);
   mp.emptyZero = ReadEmptyZero(p);
   const std::string div = p.Choice("divergence", "clip", {"clip", "error", "off"});
-  mp.divergence = div == "clip" ? trees::DivergenceRule::kClip
+  mp.divergence = div == "clip"    ? trees::DivergenceRule::kClip
                   : div == "error" ? trees::DivergenceRule::kError
                                    : trees::DivergenceRule::kOff;
   mp.bayes.maxIter = p.Int("bayesMaxIter", 0, kMaxInt, mp.bayes.maxIter);

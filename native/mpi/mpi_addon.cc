@@ -35,11 +35,11 @@ constexpr unsigned char kLargeFlag = 0x80;
 
 struct Pending {
   MPI_Request requests[2] = {MPI_REQUEST_NULL, MPI_REQUEST_NULL};
-  std::vector<char> owned;             // small sends: header+body; large sends: the header
-  Napi::Reference<Napi::Value> keep;   // large sends: keeps the JS buffer alive
+  std::vector<char> owned;            // small sends: header+body; large sends: the header
+  Napi::Reference<Napi::Value> keep;  // large sends: keeps the JS buffer alive
 };
 
-int32_t* g_status = nullptr;           // [source, tag, kind, length] of the last receive
+int32_t* g_status = nullptr;  // [source, tag, kind, length] of the last receive
 Napi::Reference<Napi::Value> g_status_ref;
 
 std::unordered_map<uint32_t, std::unique_ptr<Pending>> g_pending;
@@ -65,10 +65,10 @@ uint32_t NextId() {
   throw Napi::Error::New(env, std::string("MPI error in ") + what + ": " + std::string(msg, len));
 }
 
-#define MPI_CHECK(env, call)                              \
-  do {                                                    \
-    int rc_ = (call);                                     \
-    if (rc_ != MPI_SUCCESS) ThrowMpi(env, rc_, #call);    \
+#define MPI_CHECK(env, call)                           \
+  do {                                                 \
+    int rc_ = (call);                                  \
+    if (rc_ != MPI_SUCCESS) ThrowMpi(env, rc_, #call); \
   } while (0)
 
 bool IsInitialized() {
@@ -84,8 +84,7 @@ bool IsFinalized() {
 
 void RequireLive(Napi::Env env) {
   if (g_live) return;
-  if (!IsInitialized() || IsFinalized())
-    throw Napi::Error::New(env, "MPI is not initialized (or already finalized)");
+  if (!IsInitialized() || IsFinalized()) throw Napi::Error::New(env, "MPI is not initialized (or already finalized)");
 }
 
 // Node loads addons RTLD_LOCAL; OpenMPI's plugins that do not link libmpi then cannot
@@ -173,8 +172,8 @@ Napi::Value Send(const Napi::CallbackInfo& info) {
     p->owned.resize(n + 1);
     p->owned[0] = static_cast<char>(kind);
     if (n) std::memcpy(p->owned.data() + 1, body.Data(), n);
-    MPI_CHECK(env, MPI_Isend(p->owned.data(), static_cast<int>(n + 1), MPI_BYTE, dest, tag,
-                             MPI_COMM_WORLD, &p->requests[0]));
+    MPI_CHECK(
+        env, MPI_Isend(p->owned.data(), static_cast<int>(n + 1), MPI_BYTE, dest, tag, MPI_COMM_WORLD, &p->requests[0]));
   } else {
     if (n > static_cast<size_t>(INT32_MAX))
       throw Napi::RangeError::New(env, "MPI message bodies are limited to 2 GiB - 1 bytes");
@@ -183,8 +182,8 @@ Napi::Value Send(const Napi::CallbackInfo& info) {
     p->owned[0] = static_cast<char>(kind | kLargeFlag);
     std::memcpy(p->owned.data() + 1, &len, sizeof len);
     p->keep = Napi::Persistent(info[3]);
-    MPI_CHECK(env, MPI_Isend(p->owned.data(), static_cast<int>(p->owned.size()), MPI_BYTE, dest, tag,
-                             MPI_COMM_WORLD, &p->requests[0]));
+    MPI_CHECK(env, MPI_Isend(p->owned.data(), static_cast<int>(p->owned.size()), MPI_BYTE, dest, tag, MPI_COMM_WORLD,
+                             &p->requests[0]));
     int rc = MPI_Isend(body.Data(), static_cast<int>(n), MPI_BYTE, dest, tag, MPI_COMM_WORLD, &p->requests[1]);
     if (rc != MPI_SUCCESS) {
       g_pending.emplace(NextId(), std::move(p));  // the header send may still read its buffer
@@ -265,8 +264,8 @@ int ReceiveHead(Napi::Env env, int source, int tag, double spin, MPI_Status* sta
   // arrival, and spin on MPI_Test. Reading the clock costs about as much as a test, so it is read
   // every 32 tests only.
   MPI_Request req = MPI_REQUEST_NULL;
-  MPI_CHECK(env, MPI_Irecv(g_scratch.data(), static_cast<int>(g_scratch.size()), MPI_BYTE, source, tag,
-                           MPI_COMM_WORLD, &req));
+  MPI_CHECK(env, MPI_Irecv(g_scratch.data(), static_cast<int>(g_scratch.size()), MPI_BYTE, source, tag, MPI_COMM_WORLD,
+                           &req));
   const auto start = std::chrono::steady_clock::now();
   int done = 0;
   for (unsigned i = 1;; ++i) {
@@ -331,8 +330,8 @@ Napi::Value TryRecv(const Napi::CallbackInfo& info) {
     target = buf.Data();
   }
   if (large) {
-    MPI_CHECK(env, MPI_Recv(target, static_cast<int>(n), MPI_BYTE, status.MPI_SOURCE, status.MPI_TAG,
-                            MPI_COMM_WORLD, MPI_STATUS_IGNORE));
+    MPI_CHECK(env, MPI_Recv(target, static_cast<int>(n), MPI_BYTE, status.MPI_SOURCE, status.MPI_TAG, MPI_COMM_WORLD,
+                            MPI_STATUS_IGNORE));
   } else if (n) {
     std::memcpy(target, g_scratch.data() + 1, n);
   }

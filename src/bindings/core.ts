@@ -268,7 +268,12 @@ export interface CoreAddon {
   ): Promise<KernelResult>;
 
   miceImpute(columns: readonly Float32Array[], targetStart: number, names: readonly string[], params: MiceNativeParams): Promise<MiceNativeResult>;
-  xgboostImpute(columns: readonly Float32Array[], targetStart: number, names: readonly string[], params: XgboostNativeParams): Promise<{ columns: Float32Array[] }>;
+  xgboostImpute(
+    columns: readonly Float32Array[],
+    targetStart: number,
+    names: readonly string[],
+    params: XgboostNativeParams,
+  ): Promise<{ columns: Float32Array[] }>;
   /** BayesianRidge().fit(X, y) with X given column by column (parity tests). */
   bayesianRidgeFit(columns: readonly Float64Array[], y: Float64Array, params?: { maxIter?: number; tol?: number }): BayesianRidgeFit;
 
@@ -283,7 +288,13 @@ export interface CoreAddon {
   firstInfinite(columns: readonly Float32Array[]): [number, number] | null;
 
   /** Hides round(share × observed) cells per column (never leaving fewer than minKeep observed). */
-  holdoutMask(columns: readonly Float32Array[], share: number, seedHi: number, seedLo: number, minKeep: number): HiddenCells & { masked: Float32Array[] };
+  holdoutMask(
+    columns: readonly Float32Array[],
+    share: number,
+    seedHi: number,
+    seedLo: number,
+    minKeep: number,
+  ): HiddenCells & { masked: Float32Array[] };
   /** Squared error of each hidden cell summed per (band of its row, column): index band × k + column. */
   scoreCells(
     imputed: readonly Float32Array[],
@@ -369,9 +380,7 @@ export function coreAddon(): CoreAddon {
   const addon = loadAddon<Record<string, unknown>>('hierimpute_core');
   const missing = coreFunctionNames.filter((name) => typeof addon[name] !== 'function');
   if (missing.length > 0)
-    throw new Error(
-      `hierimpute_core.node lacks ${missing.join(', ')}: it was built from older sources; rebuild it (npm run build:native)`,
-    );
+    throw new Error(`hierimpute_core.node lacks ${missing.join(', ')}: it was built from older sources; rebuild it (npm run build:native)`);
   checked = addon as unknown as CoreAddon;
   return checked;
 }

@@ -23,7 +23,12 @@ export function loadAddon<T>(name: 'hierimpute_core' | 'hierimpute_mpi'): T {
 }
 
 function loadFailureMessage(name: string, file: string, err: Error): string {
-  const lines = [`hierimpute could not load its native addon ${name}.node`, `  file:  ${file}`, `  cause: ${err.message.split('\n')[0]}`, 'Possible fixes:'];
+  const lines = [
+    `hierimpute could not load its native addon ${name}.node`,
+    `  file:  ${file}`,
+    `  cause: ${err.message.split('\n')[0]}`,
+    'Possible fixes:',
+  ];
   if (!existsSync(file)) {
     lines.push('  - build it: `npm run setup` (Debian: installs cmake, g++, OpenMPI, libxgboost-dev, then builds)');
     lines.push('  - or only the native part: `npm run build:native`');

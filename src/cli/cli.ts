@@ -13,9 +13,25 @@ import { COMMANDS } from './commands/catalog.js';
  * setting: either flag overrides both variables.
  */
 const ENV_SETTINGS: Readonly<Record<string, ReadonlyArray<[string, 'string' | 'number']>>> = {
-  run: [['config', 'string'], ['preset', 'string'], ['data', 'string'], ['out', 'string'], ['seed', 'number'], ['threads', 'number'], ['lock-lease', 'number'], ['log-level', 'string']],
-  sequences: [['config', 'string'], ['preset', 'string'], ['seed', 'number']],
-  impute: [['seed', 'number'], ['threads', 'number']],
+  run: [
+    ['config', 'string'],
+    ['preset', 'string'],
+    ['data', 'string'],
+    ['out', 'string'],
+    ['seed', 'number'],
+    ['threads', 'number'],
+    ['lock-lease', 'number'],
+    ['log-level', 'string'],
+  ],
+  sequences: [
+    ['config', 'string'],
+    ['preset', 'string'],
+    ['seed', 'number'],
+  ],
+  impute: [
+    ['seed', 'number'],
+    ['threads', 'number'],
+  ],
 };
 
 function applyEnvironment(argv: Record<string, unknown>): void {

@@ -53,7 +53,10 @@ export interface RunConfig {
 }
 
 /** The method and options a band method name stands for (a variant, or a plain method with `params`). */
-export function resolveMethod(config: RunConfig, name: MethodRef): { method: MethodName; params: Readonly<Record<string, unknown>>; variant: boolean } {
+export function resolveMethod(
+  config: RunConfig,
+  name: MethodRef,
+): { method: MethodName; params: Readonly<Record<string, unknown>>; variant: boolean } {
   const v = config.variants && Object.prototype.hasOwnProperty.call(config.variants, name) ? config.variants[name] : undefined;
   if (v) return { method: v.method, params: v.params, variant: true };
   const imputer = getImputer(name);
@@ -89,7 +92,9 @@ function validateVariants(raw: unknown, fail: (msg: string) => never): Map<strin
     } catch {
       // Not a method name: good.
     }
-    clash ??= listMethods().map((m) => m.name as string).find((m) => m.toLowerCase() === name.toLowerCase());
+    clash ??= listMethods()
+      .map((m) => m.name as string)
+      .find((m) => m.toLowerCase() === name.toLowerCase());
     if (clash) fail(`${where}: the variant name clashes with the method '${clash}'; give the variant another name`);
     const other = lower.get(name.toLowerCase());
     if (other !== undefined) fail(`${where}: the variant name clashes with the variant '${other}' (names differ only in case; they name folders)`);

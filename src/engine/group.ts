@@ -112,7 +112,9 @@ function fillUnobservedColumns(config: RunConfig, ds: DatasetState, fit: Matrix,
   for (let j = 0; j < k; j++) {
     if (observed[j]! > 0) continue;
     if (!(ds.stats.observed[j]! > 0)) {
-      throw new Error(`${where}: column '${fit.names[j]}' has no observed cell in the whole dataset ${ds.source}; nothing can impute it (drop the column)`);
+      throw new Error(
+        `${where}: column '${fit.names[j]}' has no observed cell in the whole dataset ${ds.source}; nothing can impute it (drop the column)`,
+      );
     }
     which[j] = 1;
     filled += scope[j]!.length;
@@ -147,7 +149,8 @@ export async function stitchTable(ds: DatasetState, store: NodeStore, nodes: rea
   }
   const observed = native.columnStats(columns).observed;
   observed.forEach((o, j) => {
-    if (o !== ds.matrix.nRows) throw new Error(`dataset '${ds.name}': column '${ds.matrix.names[j]}' still has ${ds.matrix.nRows - o} missing cells after the last band`);
+    if (o !== ds.matrix.nRows)
+      throw new Error(`dataset '${ds.name}': column '${ds.matrix.names[j]}' still has ${ds.matrix.nRows - o} missing cells after the last band`);
   });
   return makeMatrix(ds.matrix.names, columns);
 }

@@ -30,7 +30,13 @@ export async function hierarchicalImpute(
   if (methods.length !== config.bands.length) {
     throw new Error(`hierarchicalImpute: ${methods.length} methods for ${config.bands.length} bands`);
   }
-  const ds = datasetState(opts.name ?? 'table', opts.name ?? '<in-memory table>', matrixHash(table), table, bandEdges(config.bands.map((b) => b.width)));
+  const ds = datasetState(
+    opts.name ?? 'table',
+    opts.name ?? '<in-memory table>',
+    matrixHash(table),
+    table,
+    bandEdges(config.bands.map((b) => b.width)),
+  );
   const env = { config, store: new MemoryStore(), threads: opts.threads ?? 1 };
   for (;;) {
     const r = await runOneGroup(env, ds, methods);

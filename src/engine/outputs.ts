@@ -74,7 +74,13 @@ export function manifestEntry(ds: DatasetState, seq: Sequence, config: RunConfig
  * returned entry to the one ManifestWriter of the run once this resolves (status 'written' or
  * 'current'). Any rank that holds the dataset and reads the node store can call it.
  */
-export async function writeDatasetOutputs(outDir: string, ds: DatasetState, seq: Sequence, config: RunConfig, store: NodeStore): Promise<DatasetOutputs> {
+export async function writeDatasetOutputs(
+  outDir: string,
+  ds: DatasetState,
+  seq: Sequence,
+  config: RunConfig,
+  store: NodeStore,
+): Promise<DatasetOutputs> {
   const dir = sequenceDir(outDir, seq);
   const nodes = sequenceNodes(ds, config, seq.methods);
   const entry: ManifestEntry = { input: ds.source, input_hash: ds.hash, nodes: nodes.map((n) => n.key) };
@@ -287,5 +293,8 @@ export async function writeRunSummary(outDir: string, summary: RunSummary): Prom
   const { groupsSpec, timePerMethodSpec, writeSvg } = await import('./plots.js');
   mkdirSync(join(outDir, 'plots'), { recursive: true });
   await writeSvg(join(outDir, 'plots', 'time_per_method.svg'), timePerMethodSpec(summary.seconds_per_method));
-  await writeSvg(join(outDir, 'plots', 'groups.svg'), groupsSpec({ computed: summary.groups_computed, reused: summary.groups_reused, empty: summary.groups_empty }));
+  await writeSvg(
+    join(outDir, 'plots', 'groups.svg'),
+    groupsSpec({ computed: summary.groups_computed, reused: summary.groups_reused, empty: summary.groups_empty }),
+  );
 }

@@ -27,7 +27,11 @@ export function createProgress(enabled: boolean): Progress {
   if (!enabled) return { update: () => undefined, stop: () => undefined };
   if (process.stderr.isTTY) {
     const bar = new cliProgress.SingleBar(
-      { format: 'bands {bar} {value}/{total} | computed {computed} reused {reused} | sequences×datasets {items} | ETA {eta_formatted}', stream: process.stderr, hideCursor: true },
+      {
+        format: 'bands {bar} {value}/{total} | computed {computed} reused {reused} | sequences×datasets {items} | ETA {eta_formatted}',
+        stream: process.stderr,
+        hideCursor: true,
+      },
       cliProgress.Presets.shades_classic,
     );
     let started = false;
@@ -50,7 +54,9 @@ export function createProgress(enabled: boolean): Progress {
       const now = Date.now();
       if (now - last < 10_000 && p.itemsDone < p.items) return;
       last = now;
-      log.info(`progress: band groups ${p.slotsDone}/${p.slots} (computed ${p.computed}, reused ${Math.max(0, p.slotsDone - p.computed)}), sequences×datasets ${p.itemsDone}/${p.items}, ETA ${eta(start, p.slotsDone, p.slots)}`);
+      log.info(
+        `progress: band groups ${p.slotsDone}/${p.slots} (computed ${p.computed}, reused ${Math.max(0, p.slotsDone - p.computed)}), sequences×datasets ${p.itemsDone}/${p.items}, ETA ${eta(start, p.slotsDone, p.slots)}`,
+      );
     },
     stop: () => undefined,
   };

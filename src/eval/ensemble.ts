@@ -58,7 +58,12 @@ export function splitHalves(nCells: number, seed: number, dataset: string, repea
 }
 
 /** nRMSE and RMSE of predictions at the hidden cells, over the cells whose half is `which` (every cell when `which` is undefined). */
-export function scorePredictions(pred: Float32Array, truth: Truth, halves?: Uint8Array, which?: number): { nrmse: number; rmse: number; cells: number } {
+export function scorePredictions(
+  pred: Float32Array,
+  truth: Truth,
+  halves?: Uint8Array,
+  which?: number,
+): { nrmse: number; rmse: number; cells: number } {
   const k = truth.std.length;
   const sse = new Float64Array(k);
   const count = new Float64Array(k);
@@ -101,7 +106,12 @@ export interface EnsembleChoice {
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** Mean over repeats of an ensemble's score (its members' predictions averaged per cell). */
-function ensembleScore(members: readonly Candidate[], truths: readonly Truth[], halves?: readonly Uint8Array[], which?: number): { nrmse: number; rmse: number } {
+function ensembleScore(
+  members: readonly Candidate[],
+  truths: readonly Truth[],
+  halves?: readonly Uint8Array[],
+  which?: number,
+): { nrmse: number; rmse: number } {
   const s = truths.map((t, r) => scorePredictions(cellMean(members.map((m) => m.preds[r]!)), t, halves?.[r], which));
   return { nrmse: mean(s.map((x) => x.nrmse)), rmse: mean(s.map((x) => x.rmse)) };
 }
@@ -118,7 +128,12 @@ const byScoreThenId = (a: { s: number; c: Candidate }, b: { s: number; c: Candid
  * The ensemble of one dataset. `ranked`: the candidates in leaderboard order (used for a fixed K);
  * `truths`: one per repeat; `halves`: splitHalves of each repeat.
  */
-export function chooseEnsemble(ranked: readonly Candidate[], truths: readonly Truth[], halves: readonly Uint8Array[], fixedK?: number): EnsembleChoice {
+export function chooseEnsemble(
+  ranked: readonly Candidate[],
+  truths: readonly Truth[],
+  halves: readonly Uint8Array[],
+  fixedK?: number,
+): EnsembleChoice {
   if (ranked.length === 0) throw new Error('chooseEnsemble: no candidates');
   if (fixedK !== undefined) {
     const members = ranked.slice(0, Math.min(fixedK, ranked.length));

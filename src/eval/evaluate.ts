@@ -47,9 +47,11 @@ export const MAX_ENSEMBLE = 100;
 export function checkEvaluateOptions(opts: EvaluateOptions): void {
   checkHoldoutOptions(opts);
   const r = opts.repeats ?? 1;
-  if (!Number.isSafeInteger(r) || r < 1 || r > MAX_REPEATS) throw new Error(`--holdout-repeats must be an integer in [1, ${MAX_REPEATS}] (got ${opts.repeats})`);
+  if (!Number.isSafeInteger(r) || r < 1 || r > MAX_REPEATS)
+    throw new Error(`--holdout-repeats must be an integer in [1, ${MAX_REPEATS}] (got ${opts.repeats})`);
   const k = opts.ensemble;
-  if (k !== undefined && (!Number.isSafeInteger(k) || k < 1 || k > MAX_ENSEMBLE)) throw new Error(`--ensemble must be an integer in [1, ${MAX_ENSEMBLE}] (got ${k})`);
+  if (k !== undefined && (!Number.isSafeInteger(k) || k < 1 || k > MAX_ENSEMBLE))
+    throw new Error(`--ensemble must be an integer in [1, ${MAX_ENSEMBLE}] (got ${k})`);
 }
 
 export interface EvaluationSummary {
@@ -62,7 +64,10 @@ export interface EvaluationSummary {
   /** Baseline labels (methods without bands). */
   baselines: string[];
   /** The recommended ensemble per dataset. */
-  ensemble: Record<string, { k: number; members: string[]; nrmse: number; rmse: number; scored_on: 'B' | 'all'; tried: { k: number; nrmseA: number }[] }>;
+  ensemble: Record<
+    string,
+    { k: number; members: string[]; nrmse: number; rmse: number; scored_on: 'B' | 'all'; tried: { k: number; nrmseA: number }[] }
+  >;
   refit: Record<string, RefitResult>;
   seconds: { masking: number; scoring: number; plots: number; refit: number; report: number };
   /** The sweep's own wall time (run-summary.json wall_s). */
@@ -92,7 +97,9 @@ export async function prepareEvaluation(
   }
   const seconds = (performance.now() - t0) / 1000;
   const times = repeats > 1 ? ` in each of ${repeats} repeats` : '';
-  log.info(`holdout: ${Object.values(hidden).reduce((a, b) => a + b, 0)} observed cells hidden (share ${opts.share}${times}, seed ${opts.seed}) -> ${join(outDir, 'holdout')}`);
+  log.info(
+    `holdout: ${Object.values(hidden).reduce((a, b) => a + b, 0)} observed cells hidden (share ${opts.share}${times}, seed ${opts.seed}) -> ${join(outDir, 'holdout')}`,
+  );
   return { hidden, seconds };
 }
 
@@ -172,8 +179,19 @@ export async function finishEvaluation(a: FinishArgs): Promise<EvaluationSummary
   const svg = (f: string) => readFileSync(join(outDir, 'plots', f), 'utf8');
   await writeReport(join(outDir, 'report.html'), {
     config,
-    evaluation: { share: a.opts.share, seed: a.opts.seed, refitBest: a.opts.refitBest, repeats: a.opts.repeats ?? 1, ensemble: a.opts.ensemble ?? 'auto' },
-    datasets: a.datasets.map((d) => ({ name: d.name, source: d.path, hidden: a.prepared.hidden[d.name] ?? 0, failed: a.summary.failed_datasets[d.name] })),
+    evaluation: {
+      share: a.opts.share,
+      seed: a.opts.seed,
+      refitBest: a.opts.refitBest,
+      repeats: a.opts.repeats ?? 1,
+      ensemble: a.opts.ensemble ?? 'auto',
+    },
+    datasets: a.datasets.map((d) => ({
+      name: d.name,
+      source: d.path,
+      hidden: a.prepared.hidden[d.name] ?? 0,
+      failed: a.summary.failed_datasets[d.name],
+    })),
     sequences: a.sequences,
     summary: a.summary,
     leaderboard: rows,
@@ -196,15 +214,23 @@ export async function finishEvaluation(a: FinishArgs): Promise<EvaluationSummary
     best: Object.fromEntries(best.map((b) => [b.row.dataset, b.row.label])),
     baselines: plan.baselines.map((b) => b.label),
     ensemble: Object.fromEntries(
-      [...choices].map(([n, c]) => [n, { k: c.k, members: c.members.map((m) => m.label), nrmse: c.nrmse, rmse: c.rmse, scored_on: c.scoredOn, tried: c.tried }]),
+      [...choices].map(([n, c]) => [
+        n,
+        { k: c.k, members: c.members.map((m) => m.label), nrmse: c.nrmse, rmse: c.rmse, scored_on: c.scoredOn, tried: c.tried },
+      ]),
     ),
     refit,
     seconds: { masking: a.prepared.seconds, scoring, plots, refit: refitS, report },
     sweep_s: a.summary.wall_s,
   };
   await writeFileAtomic(join(outDir, 'evaluation.json'), JSON.stringify(result, null, 2) + '\n');
-  for (const b of best) log.info(`best for ${b.row.dataset}: ${b.row.label} (nRMSE ${b.row.nrmse.toPrecision(4)}, RMSE ${b.row.rmse.toPrecision(4)}); ${b.recommendation}`);
-  log.info(`evaluation: scored ${rows.length} (sequence, dataset) pairs in ${scoring.toFixed(2)} s -> ${join(outDir, 'leaderboard.csv')}, report ${join(outDir, 'report.html')}`);
+  for (const b of best)
+    log.info(
+      `best for ${b.row.dataset}: ${b.row.label} (nRMSE ${b.row.nrmse.toPrecision(4)}, RMSE ${b.row.rmse.toPrecision(4)}); ${b.recommendation}`,
+    );
+  log.info(
+    `evaluation: scored ${rows.length} (sequence, dataset) pairs in ${scoring.toFixed(2)} s -> ${join(outDir, 'leaderboard.csv')}, report ${join(outDir, 'report.html')}`,
+  );
   return result;
 }
 
@@ -218,11 +244,16 @@ export function recommendation(ranked: readonly LeaderboardRow[], choice: Ensemb
   if (top.baseline) {
     parts.push(
       `A plain method wins: ${top.methods[0]} without bands (nRMSE ${p4(top.nrmse)}) beats every banded sequence` +
-        (bestSeq ? ` (best: ${bestSeq.label}, nRMSE ${p4(bestSeq.nrmse)})` : '') + '.',
+        (bestSeq ? ` (best: ${bestSeq.label}, nRMSE ${p4(bestSeq.nrmse)})` : '') +
+        '.',
     );
   } else parts.push(`Best single candidate: ${top.label} (nRMSE ${p4(top.nrmse)}).`);
   if (repeats > 1) {
-    parts.push(withinNoise.length ? `${withinNoise.length} other candidate(s) are within noise of it over ${repeats} holdouts: ${withinNoise.join(' ')}.` : `No other candidate is within noise of it over ${repeats} holdouts.`);
+    parts.push(
+      withinNoise.length
+        ? `${withinNoise.length} other candidate(s) are within noise of it over ${repeats} holdouts: ${withinNoise.join(' ')}.`
+        : `No other candidate is within noise of it over ${repeats} holdouts.`,
+    );
   }
   const on = choice.scoredOn === 'B' ? 'on the half of the hidden cells not used to choose it' : 'on all hidden cells';
   if (choice.k === 1) parts.push(`Recommended table: ${choice.members[0]!.label} alone (nRMSE ${p4(choice.nrmse)} ${on}).`);

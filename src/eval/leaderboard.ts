@@ -50,7 +50,9 @@ export async function loadTruth(outDir: string, dataset: Dataset, edges: readonl
   const input = await readMatrix(dataset.path, { threads });
   const masked = await readMatrix(paths.masked, { threads });
   if (masked.nRows !== input.nRows || masked.columns.length !== input.columns.length) {
-    throw new Error(`${paths.masked}: ${masked.nRows}×${masked.columns.length}, but the input ${dataset.path} is ${input.nRows}×${input.columns.length}; rerun with --evaluate`);
+    throw new Error(
+      `${paths.masked}: ${masked.nRows}×${masked.columns.length}, but the input ${dataset.path} is ${input.nRows}×${input.columns.length}; rerun with --evaluate`,
+    );
   }
   return { hidden, std: scoreAddon().observedStd(input.columns), band: assignBands(masked, edges).band, nBands: edges.length };
 }
@@ -89,7 +91,10 @@ function sampleSd(xs: readonly number[]): number {
 }
 
 /** A leaderboard row from one score per repeat. */
-export function aggregateRow(base: { dataset: string; sequence: number; label: string; methods: readonly string[]; baseline: boolean }, scores: readonly Score[]): LeaderboardRow {
+export function aggregateRow(
+  base: { dataset: string; sequence: number; label: string; methods: readonly string[]; baseline: boolean },
+  scores: readonly Score[],
+): LeaderboardRow {
   if (scores.length === 1) {
     const s = scores[0]!;
     return { ...base, rank: 0, ...s, repeats: 1, nrmseSd: NaN, rmseSd: NaN, perRepeat: [s.nrmse] };
@@ -150,7 +155,13 @@ export async function scoreCandidates(
 }
 
 /** Scores every sequence's output table of one dataset; rows come back ranked. */
-export async function scoreDataset(outDir: string, dataset: Dataset, sequences: readonly Sequence[], truth: Truth, threads = 1): Promise<LeaderboardRow[]> {
+export async function scoreDataset(
+  outDir: string,
+  dataset: Dataset,
+  sequences: readonly Sequence[],
+  truth: Truth,
+  threads = 1,
+): Promise<LeaderboardRow[]> {
   const rows: LeaderboardRow[] = [];
   for (const seq of sequences) {
     const path = join(sequenceDir(outDir, seq), `${dataset.name}.csv`);
@@ -160,7 +171,9 @@ export async function scoreDataset(outDir: string, dataset: Dataset, sequences: 
     } catch (err) {
       throw new Error(`scoring ${path}: ${(err as Error).message}`);
     }
-    rows.push(aggregateRow({ dataset: dataset.name, sequence: seq.id, label: seq.label, methods: seq.methods, baseline: seq.baseline === true }, [score]));
+    rows.push(
+      aggregateRow({ dataset: dataset.name, sequence: seq.id, label: seq.label, methods: seq.methods, baseline: seq.baseline === true }, [score]),
+    );
   }
   return rankRows(rows);
 }
@@ -175,7 +188,20 @@ const flag = (b: boolean | undefined): string => (b === undefined ? '' : String(
  * rmse_sd, repeats, within_noise, baseline; datasets in order, rank 1 first.
  */
 export function leaderboardCsv(rows: readonly LeaderboardRow[], nBands: number): string {
-  const header = ['dataset', 'sequence_id', 'label', 'nrmse', 'rmse', 'rank', ...Array.from({ length: nBands }, (_, b) => `nrmse_band_${b}`), 'nrmse_sd', 'rmse_sd', 'repeats', 'within_noise', 'baseline'];
+  const header = [
+    'dataset',
+    'sequence_id',
+    'label',
+    'nrmse',
+    'rmse',
+    'rank',
+    ...Array.from({ length: nBands }, (_, b) => `nrmse_band_${b}`),
+    'nrmse_sd',
+    'rmse_sd',
+    'repeats',
+    'within_noise',
+    'baseline',
+  ];
   const lines = rows.map((r) =>
     [
       field(r.dataset),
@@ -215,7 +241,8 @@ export interface BestRow {
  * the half not used to choose it, 'all' = every hidden cell), and the recommendation in words.
  */
 export function bestSequencesCsv(best: readonly BestRow[]): string {
-  const header = 'dataset,sequence_id,label,methods,nrmse,rmse,hidden_cells,refit_table,baseline,nrmse_sd,ensemble_k,ensemble_members,ensemble_nrmse,ensemble_rmse,ensemble_scored_on,recommendation';
+  const header =
+    'dataset,sequence_id,label,methods,nrmse,rmse,hidden_cells,refit_table,baseline,nrmse_sd,ensemble_k,ensemble_members,ensemble_nrmse,ensemble_rmse,ensemble_scored_on,recommendation';
   const lines = best.map(({ row: r, refit, ensemble: e, recommendation }) =>
     [
       field(r.dataset),

@@ -51,7 +51,12 @@ export function sweepMethods(config: RunConfig): string[] {
 /** The baseline pseudo-sequences of a sweep (see the file comment). */
 export function baselineSequences(config: RunConfig, firstId: number): Sequence[] {
   const nb = config.bands.length;
-  return sweepMethods(config).map((m, i) => ({ id: firstId + i, methods: Array.from({ length: nb }, () => m), label: `baseline_${m}`, baseline: true }));
+  return sweepMethods(config).map((m, i) => ({
+    id: firstId + i,
+    methods: Array.from({ length: nb }, () => m),
+    label: `baseline_${m}`,
+    baseline: true,
+  }));
 }
 
 /** Band edges that put every row in band 0 (the later bands stay empty). */
@@ -66,7 +71,9 @@ export function evaluationPlan(outDir: string, datasets: readonly Dataset[], con
   const add = (name: string, path: string, real: string): void => {
     const other = realName.get(name);
     if (other !== undefined) {
-      throw new Error(`--evaluate: the dataset '${real}' needs the name '${name}' for a masked copy, but the dataset '${other}' already uses it; rename one of the input files`);
+      throw new Error(
+        `--evaluate: the dataset '${real}' needs the name '${name}' for a masked copy, but the dataset '${other}' already uses it; rename one of the input files`,
+      );
     }
     realName.set(name, real);
     paths.set(name, path);

@@ -81,7 +81,10 @@ export function methodBandSpec(cells: readonly MethodBandCell[]): vl.TopLevelSpe
       {
         mark: { type: 'text', fontSize: 10 },
         // Light text on the darkest (lowest and highest) cells of the colour scale.
-        encoding: { text: { field: 'text' }, color: { condition: { test: `datum.nrmse < ${dark.low} || datum.nrmse > ${dark.high}`, value: 'white' }, value: 'black' } },
+        encoding: {
+          text: { field: 'text' },
+          color: { condition: { test: `datum.nrmse < ${dark.low} || datum.nrmse > ${dark.high}`, value: 'white' }, value: 'black' },
+        },
       },
     ],
   };

@@ -71,7 +71,18 @@ export async function refitEnsemble(outDir: string, dataset: Dataset, members: r
     const tables: Matrix[] = [];
     for (const m of done) tables.push(await stitchTable(m.ds, env.store, m.nodes));
     const input = done[0]!.ds.matrix;
-    const out = tables.length === 1 ? tables[0]! : makeMatrix(input.names, input.columns.map((c, j) => cellMean(tables.map((t) => t.columns[j]!), c)));
+    const out =
+      tables.length === 1
+        ? tables[0]!
+        : makeMatrix(
+            input.names,
+            input.columns.map((c, j) =>
+              cellMean(
+                tables.map((t) => t.columns[j]!),
+                c,
+              ),
+            ),
+          );
     await writeMatrix(out, table, { threads: env.threads });
     await writeFileAtomic(stamp, key);
   }

@@ -51,7 +51,8 @@ export function normalizedRmse(sse: ArrayLike<number>, count: ArrayLike<number>,
 export function scoreTable(imputed: Matrix, truth: Truth): Score {
   const k = imputed.columns.length;
   if (truth.std.length !== k) throw new Error(`scoreTable: the imputed table has ${k} columns, the input ${truth.std.length}`);
-  if (truth.band.length !== imputed.nRows) throw new Error(`scoreTable: the imputed table has ${imputed.nRows} rows, the masked input ${truth.band.length}`);
+  if (truth.band.length !== imputed.nRows)
+    throw new Error(`scoreTable: the imputed table has ${imputed.nRows} rows, the masked input ${truth.band.length}`);
   const { hidden } = truth;
   const { sse, count } = scoreAddon().scoreCells(imputed.columns, hidden.rows, hidden.cols, hidden.values, truth.band, truth.nBands);
   const colSse = new Float64Array(k);

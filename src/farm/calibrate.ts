@@ -162,7 +162,10 @@ export async function calibrate(config: RunConfig, datasets: readonly Dataset[],
       costs.methods![m] = fixedAndPerUnit(t1, u1, t2, u2);
     }
     costs.output_s = await timeOutputs(ds, complete, config);
-    const target = makeMatrix(ds.matrix.names, fit.columns.map((c) => c.slice(targetStart)));
+    const target = makeMatrix(
+      ds.matrix.names,
+      fit.columns.map((c) => c.slice(targetStart)),
+    );
     costs.task_s = await timeNodeStore(target);
     perTable[d.name] = costs;
   }

@@ -112,7 +112,12 @@ interface Queued {
 
 type Event = { kind: 'reply'; worker: number; reply: DoneMsg } | { kind: 'hook' } | { kind: 'timer' };
 
-export async function dispatch(pool: WorkerPool, items: readonly WorkItem[], hooks: DispatchHooks, opts: DispatchOptions = {}): Promise<DispatchStats> {
+export async function dispatch(
+  pool: WorkerPool,
+  items: readonly WorkItem[],
+  hooks: DispatchHooks,
+  opts: DispatchOptions = {},
+): Promise<DispatchStats> {
   const clock = opts.clock ?? systemClock;
   const keep = Math.max(1, opts.keepDatasets ?? 2);
   const stats: DispatchStats = {
@@ -287,7 +292,9 @@ export async function dispatch(pool: WorkerPool, items: readonly WorkItem[], hoo
     if (reply.error !== undefined) {
       if (!stats.failedDatasets.has(q.item.dataset)) {
         stats.failedDatasets.set(q.item.dataset, reply.error);
-        log.error(`dataset ${q.item.dataset} cannot be loaded, dropping its ${items.filter((x) => x.dataset === q.item.dataset).length} work items: ${reply.error}`);
+        log.error(
+          `dataset ${q.item.dataset} cannot be loaded, dropping its ${items.filter((x) => x.dataset === q.item.dataset).length} work items: ${reply.error}`,
+        );
       }
       queue.removeDataset(q.item.dataset);
     } else if (reply.done) {

@@ -70,7 +70,7 @@ export function costUnits(method: string, fitRows: number, targetRows: number, c
 /** The one-line statement of the scaling laws (for --help and docs). */
 export const COST_LAW =
   'node seconds = fixed_s + per_unit_s × units; units: knn F×T×k, mean/median F×k, iterative_*/xgboost F×k², lstm/rnn F×k, gan min(F,batch_size)×k ' +
-  '(F fit rows = the band and every band before it, T the band\'s rows, k columns)';
+  "(F fit rows = the band and every band before it, T the band's rows, k columns)";
 
 export class Costs {
   constructor(
@@ -106,7 +106,11 @@ export function planItems(config: RunConfig, tables: readonly PlanTable[]): Work
 }
 
 /** Every node's cost summed (what one worker would compute), and the longest chain of dependent tasks. */
-export function workAndCriticalPath(config: RunConfig, tables: readonly PlanTable[], costs: Costs): { nodeSeconds: number; criticalPath: number; nodes: number } {
+export function workAndCriticalPath(
+  config: RunConfig,
+  tables: readonly PlanTable[],
+  costs: Costs,
+): { nodeSeconds: number; criticalPath: number; nodes: number } {
   let nodeSeconds = 0;
   let nodes = 0;
   let criticalPath = 0;
@@ -273,7 +277,13 @@ export interface RankPrediction {
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Runs the real dispatcher over `ranks` ranks in virtual time. */
-export async function simulate(config: RunConfig, tables: readonly PlanTable[], costs: Costs, ranks: number, keepDatasets = 2): Promise<RankPrediction> {
+export async function simulate(
+  config: RunConfig,
+  tables: readonly PlanTable[],
+  costs: Costs,
+  ranks: number,
+  keepDatasets = 2,
+): Promise<RankPrediction> {
   if (!Number.isInteger(ranks) || ranks < 1) throw new Error(`ranks must be integers >= 1 (got ${ranks})`);
   const clock = new VirtualClock();
   const pool = new VirtualPool(ranks, tables, costs, clock, keepDatasets);
@@ -331,7 +341,13 @@ export function sbatchMinutes(predictedSeconds: number, calibrationSeconds = 0):
   return Math.ceil((TIME_FACTOR * predictedSeconds + calibrationSeconds + STARTUP_S + SIGNAL_OFFSET_S) / 60);
 }
 
-export async function planRun(config: RunConfig, tables: readonly PlanTable[], costFile: CostFile, rankCounts: readonly number[], opts: { calibrationSeconds?: number } = {}): Promise<Plan> {
+export async function planRun(
+  config: RunConfig,
+  tables: readonly PlanTable[],
+  costFile: CostFile,
+  rankCounts: readonly number[],
+  opts: { calibrationSeconds?: number } = {},
+): Promise<Plan> {
   const costs = new Costs(costFile, config);
   const { nodeSeconds, criticalPath, nodes } = workAndCriticalPath(config, tables, costs);
   const ranks: RankPrediction[] = [];

@@ -75,10 +75,17 @@ export async function runSweep(world: Communicator, opts: RunOptions): Promise<n
   log.info(`sweep: ${sequences.length} sequences × ${datasets.length} datasets, ${config.bands.length} bands, ${world.size} rank(s) -> ${outDir}`);
   const prepared = opts.evaluate ? await prepareEvaluation(outDir, datasets, opts.evaluate, opts.threads) : undefined;
   const allSequences = plan ? [...sequences, ...plan.baselines] : sequences;
-  await writeSweepIndex(outDir, sequences, datasets.map((d) => d.name), config);
+  await writeSweepIndex(
+    outDir,
+    sequences,
+    datasets.map((d) => d.name),
+    config,
+  );
   const items: WorkItem[] = plan
     ? evaluationItems(plan, sequences, config)
-    : sequences.flatMap((s) => datasets.map((d) => ({ seq_idx: s.id, dataset: d.name, widths: config.bands.map((b) => b.width), methods: [...s.methods] })));
+    : sequences.flatMap((s) =>
+        datasets.map((d) => ({ seq_idx: s.id, dataset: d.name, widths: config.bands.map((b) => b.width), methods: [...s.methods] })),
+      );
   let pool: MpiPool | LocalPool;
   let uninstall = (): void => undefined;
   if (world.size > 1) {
@@ -106,7 +113,8 @@ export async function runSweep(world: Communicator, opts: RunOptions): Promise<n
             await manifests.forget(seq, item.dataset);
             return true;
           }
-          if (!reply.entry) throw new Error(`dispatcher: finished item (sequence ${item.seq_idx}, dataset ${item.dataset}) came back without its manifest entry`);
+          if (!reply.entry)
+            throw new Error(`dispatcher: finished item (sequence ${item.seq_idx}, dataset ${item.dataset}) came back without its manifest entry`);
           await manifests.record(seq, item.dataset, reply.entry);
           return false;
         },
@@ -141,7 +149,19 @@ export async function runSweep(world: Communicator, opts: RunOptions): Promise<n
       `${summary.groups_empty} empty; outputs in ${outDir}/sequences, summary ${outDir}/run-summary.json, plots ${outDir}/plots`,
   );
   if (opts.evaluate && prepared) {
-    await finishEvaluation({ outDir, datasets, sequences, plan: plan!, config, edges, summary, store, threads: opts.threads, opts: opts.evaluate, prepared });
+    await finishEvaluation({
+      outDir,
+      datasets,
+      sequences,
+      plan: plan!,
+      config,
+      edges,
+      summary,
+      store,
+      threads: opts.threads,
+      opts: opts.evaluate,
+      prepared,
+    });
   }
   if (stats.failedDatasets.size) {
     for (const [name, err] of stats.failedDatasets) log.error(`dataset ${name} failed: ${err}`);

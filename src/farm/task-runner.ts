@@ -82,7 +82,8 @@ export class TaskRunner {
       );
     }
     const next = nextBand(ds, this.opts.store, nodes);
-    if (r.outcome === 'computed') log.verbose(`seq ${task.seq_idx} ${task.dataset} band ${r.band} (${r.method}) computed in ${r.seconds?.toFixed(2)} s`);
+    if (r.outcome === 'computed')
+      log.verbose(`seq ${task.seq_idx} ${task.dataset} band ${r.band} (${r.method}) computed in ${r.seconds?.toFixed(2)} s`);
     let outputs: DatasetOutputs | undefined;
     if (next < 0 && this.opts.outputs) {
       const seq = this.opts.outputs.sequences[task.seq_idx];

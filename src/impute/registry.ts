@@ -21,8 +21,7 @@ export function registerImputer(imputer: AnyImputer): void {
   methods.set(imputer.name, imputer);
 }
 
-for (const m of [mean, median, knn, iterativeSimple, iterativeFunction, iterativeLinear, xgboost, lstm, rnn, gan] as AnyImputer[])
-  registerImputer(m);
+for (const m of [mean, median, knn, iterativeSimple, iterativeFunction, iterativeLinear, xgboost, lstm, rnn, gan] as AnyImputer[]) registerImputer(m);
 
 /** The available methods, in registration order. */
 export function listMethods(): readonly AnyImputer[] {

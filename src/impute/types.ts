@@ -3,8 +3,7 @@ import type { Matrix } from '../tables/matrix.js';
 import type { OptionSpec } from './schema.js';
 
 export type MethodName =
-  | 'mean' | 'median' | 'knn' | 'iterative_simple' | 'iterative_function' | 'iterative_linear' | 'xgboost'
-  | 'lstm' | 'rnn' | 'gan';
+  'mean' | 'median' | 'knn' | 'iterative_simple' | 'iterative_function' | 'iterative_linear' | 'xgboost' | 'lstm' | 'rnn' | 'gan';
 
 /** Run-level context every method receives. */
 export interface ImputeContext {

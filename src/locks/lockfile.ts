@@ -84,7 +84,9 @@ function resolveOptions(opts: ClaimOptions): ResolvedOptions {
     fail(`option heartbeatMs must be an integer >= 0 (got ${String(opts.heartbeatMs)})`);
   }
   if (heartbeatMs >= leaseMs) {
-    fail(`option heartbeatMs (${heartbeatMs}) must be smaller than leaseMs (${leaseMs}), ideally leaseMs / 4 or less; otherwise a live claim looks stale between heartbeats`);
+    fail(
+      `option heartbeatMs (${heartbeatMs}) must be smaller than leaseMs (${leaseMs}), ideally leaseMs / 4 or less; otherwise a live claim looks stale between heartbeats`,
+    );
   }
   const jobId = opts.jobId ?? process.env.SLURM_JOB_ID ?? process.env.PBS_JOBID ?? '';
   if (typeof jobId !== 'string' || /[\n\0]/.test(jobId) || jobId.length > 256) {

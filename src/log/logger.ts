@@ -38,7 +38,8 @@ class SyncLineTransport extends Transport {
 }
 
 let rank = 0;
-const fileLine = (info: Info): string => `${info.timestamp ?? new Date().toISOString()} [Rank ${rank}] ${info.level.toUpperCase()} ${String(info.message)}`;
+const fileLine = (info: Info): string =>
+  `${info.timestamp ?? new Date().toISOString()} [Rank ${rank}] ${info.level.toUpperCase()} ${String(info.message)}`;
 const consoleLine = (info: Info): string => `[Rank ${rank}] ${info.level === 'info' ? '' : info.level.toUpperCase() + ': '}${String(info.message)}`;
 
 export const log: winston.Logger = winston.createLogger({

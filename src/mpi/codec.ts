@@ -17,7 +17,8 @@ export interface Encoded {
 
 export function encode(payload: Payload): Encoded {
   if (payload instanceof Uint8Array) return { kind: KIND_BYTES, body: payload };
-  if (ArrayBuffer.isView(payload)) throw new TypeError('codec: only Uint8Array/Buffer byte payloads are supported (got ' + (payload as object).constructor.name + ')');
+  if (ArrayBuffer.isView(payload))
+    throw new TypeError('codec: only Uint8Array/Buffer byte payloads are supported (got ' + (payload as object).constructor.name + ')');
   const text = JSON.stringify(payload);
   if (text === undefined) throw new TypeError('codec: payload is not JSON-serialisable');
   return { kind: KIND_JSON, body: Buffer.from(text, 'utf8') };

@@ -40,7 +40,12 @@ export function detectLaunch(env: Env = process.env): Launch {
   const pmiSize = int(env.PMI_SIZE);
   if (pmiSize !== null) {
     const srun = env.SLURM_STEP_ID !== undefined && env.SLURM_PROCID !== undefined;
-    return { mode: srun ? 'srun' : 'hydra', expectedSize: pmiSize, expectedRank: int(env.PMI_RANK), describe: `${srun ? 'Slurm srun (PMI)' : 'MPICH/Hydra mpiexec'}, ${pmiSize} tasks` };
+    return {
+      mode: srun ? 'srun' : 'hydra',
+      expectedSize: pmiSize,
+      expectedRank: int(env.PMI_RANK),
+      describe: `${srun ? 'Slurm srun (PMI)' : 'MPICH/Hydra mpiexec'}, ${pmiSize} tasks`,
+    };
   }
   if (env.PMIX_RANK !== undefined) {
     const size = int(env.SLURM_STEP_NUM_TASKS) ?? int(env.PMIX_SIZE) ?? 1;

@@ -103,7 +103,10 @@ class MpiWorld implements Communicator {
   private finalized = false;
   private readonly status = new Int32Array(4);
 
-  constructor(private readonly addon: MpiAddon, readonly launch: Launch) {
+  constructor(
+    private readonly addon: MpiAddon,
+    readonly launch: Launch,
+  ) {
     const levels = addon.threadLevels();
     this.provided = addon.init(levels.serialized);
     addon.setStatusArray(this.status);
@@ -209,7 +212,7 @@ class MpiWorld implements Communicator {
     this.scheduled = false;
     let progressed = false;
     try {
-      for (let i = 0; i < this.waiters.length; ) {
+      for (let i = 0; i < this.waiters.length;) {
         const w = this.waiters[i]!;
         if (w.kind === 'request') {
           if (this.addon.test(w.id)) {
@@ -238,7 +241,6 @@ class MpiWorld implements Communicator {
     this.schedule();
   };
 }
-
 
 /** One rank, no MPI library loaded. Sends to self are delivered in order (loopback). */
 class SingleWorld implements Communicator {

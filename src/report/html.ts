@@ -88,7 +88,17 @@ export function renderReport(d: ReportData): string {
   parts.push(`<h2>Recommendation per dataset</h2>`);
   parts.push(
     table(
-      ['dataset', 'best candidate', 'methods (band 0 → last)', 'nRMSE', 'RMSE', 'hidden cells', 'recommended table (members, best first)', 'its holdout nRMSE', 'refit table'],
+      [
+        'dataset',
+        'best candidate',
+        'methods (band 0 → last)',
+        'nRMSE',
+        'RMSE',
+        'hidden cells',
+        'recommended table (members, best first)',
+        'its holdout nRMSE',
+        'refit table',
+      ],
       d.best.map(({ row, refit, ensemble }) => [
         escapeHtml(row.dataset),
         escapeHtml(row.label) + (row.baseline ? ' <strong>(baseline: no bands)</strong>' : ''),
@@ -103,7 +113,11 @@ export function renderReport(d: ReportData): string {
       ' class="best-sequences"',
     ),
   );
-  for (const b of d.best) if (b.recommendation) parts.push(`<p class="recommendation" data-dataset="${escapeHtml(b.row.dataset)}"><strong>${escapeHtml(b.row.dataset)}:</strong> ${escapeHtml(b.recommendation)}</p>`);
+  for (const b of d.best)
+    if (b.recommendation)
+      parts.push(
+        `<p class="recommendation" data-dataset="${escapeHtml(b.row.dataset)}"><strong>${escapeHtml(b.row.dataset)}:</strong> ${escapeHtml(b.recommendation)}</p>`,
+      );
 
   parts.push(`<h2>Leaderboard</h2>`);
   for (const ds of d.datasets) {
@@ -114,7 +128,16 @@ export function renderReport(d: ReportData): string {
       continue;
     }
     const noisy = repeats > 1;
-    const header = ['rank', 'sequence', 'label', 'nRMSE', ...(noisy ? ['nRMSE sd', 'within noise of #1'] : []), 'RMSE', ...Array.from({ length: nb }, (_, b) => `band ${b}`), 'baseline'];
+    const header = [
+      'rank',
+      'sequence',
+      'label',
+      'nRMSE',
+      ...(noisy ? ['nRMSE sd', 'within noise of #1'] : []),
+      'RMSE',
+      ...Array.from({ length: nb }, (_, b) => `band ${b}`),
+      'baseline',
+    ];
     const body = rows.map((r) => [
       String(r.rank),
       String(r.sequence),
@@ -127,9 +150,16 @@ export function renderReport(d: ReportData): string {
     ]);
     const within = rows.filter((r) => r.withinNoise);
     if (noisy && within.length) {
-      parts.push(`<p class="note noise">Within noise of the best (${escapeHtml(rows[0]!.label)}) over ${repeats} holdouts: ${within.map((r) => escapeHtml(r.label)).join(', ')}. Their order is not reliable.</p>`);
+      parts.push(
+        `<p class="note noise">Within noise of the best (${escapeHtml(rows[0]!.label)}) over ${repeats} holdouts: ${within.map((r) => escapeHtml(r.label)).join(', ')}. Their order is not reliable.</p>`,
+      );
     }
-    parts.push(table(header, body, ` class="leaderboard sortable" data-dataset="${escapeHtml(ds.name)}"`).replace('<tr><td>1</td>', '<tr class="best"><td>1</td>'));
+    parts.push(
+      table(header, body, ` class="leaderboard sortable" data-dataset="${escapeHtml(ds.name)}"`).replace(
+        '<tr><td>1</td>',
+        '<tr class="best"><td>1</td>',
+      ),
+    );
   }
 
   parts.push(`<h2>Plots</h2><div class="plots">`);
@@ -140,18 +170,39 @@ export function renderReport(d: ReportData): string {
   parts.push(
     table(
       ['band groups computed', 'reused', 'empty', 'requeues without progress', 'cells filled with a global mean'],
-      [[String(s.groups_computed), String(s.groups_reused), String(s.groups_empty), String(s.requeues_without_progress), String(s.mean_filled_cells)]],
+      [
+        [
+          String(s.groups_computed),
+          String(s.groups_reused),
+          String(s.groups_empty),
+          String(s.requeues_without_progress),
+          String(s.mean_filled_cells),
+        ],
+      ],
       ' class="work"',
     ),
   );
-  parts.push(table(['method', 'seconds (sum over computed groups)'], Object.entries(s.seconds_per_method).map(([m, t]) => [escapeHtml(m), fmt(t, 3)]), ' class="time-per-method"'));
+  parts.push(
+    table(
+      ['method', 'seconds (sum over computed groups)'],
+      Object.entries(s.seconds_per_method).map(([m, t]) => [escapeHtml(m), fmt(t, 3)]),
+      ' class="time-per-method"',
+    ),
+  );
   const refits = Object.entries(d.refit);
   if (refits.length) {
     parts.push(`<h3>Refit of the recommended tables on the unmasked inputs</h3>`);
     parts.push(
       table(
         ['dataset', 'table', 'members averaged', 'groups computed', 'reused', 'seconds'],
-        refits.map(([n, r]) => [escapeHtml(n), `<code>${escapeHtml(r.table)}</code>`, escapeHtml(r.members.join(', ')), String(r.computed), String(r.reused), fmt(r.seconds, 3)]),
+        refits.map(([n, r]) => [
+          escapeHtml(n),
+          `<code>${escapeHtml(r.table)}</code>`,
+          escapeHtml(r.members.join(', ')),
+          String(r.computed),
+          String(r.reused),
+          fmt(r.seconds, 3),
+        ]),
       ),
     );
   }

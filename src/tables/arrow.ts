@@ -25,7 +25,9 @@ export function tableToMatrix(t: arrow.Table, source = '<arrow table>'): Matrix 
     const prev = seen.get(n);
     if (prev !== undefined) {
       throw new TableInputError(`${source}: duplicate column name '${n}' at columns #${prev + 1} and #${i + 1}`, source, {
-        kind: 'duplicate_header', column: i + 1, columnName: n,
+        kind: 'duplicate_header',
+        column: i + 1,
+        columnName: n,
       });
     }
     if (n === '') throw new TableInputError(`${source}, column #${i + 1}: empty column name`, source, { kind: 'empty_header_name', column: i + 1 });
@@ -50,7 +52,9 @@ function columnToFloat32(vec: arrow.Vector | null, nRows: number, field: arrow.F
   const type = field.type as arrow.DataType;
   if (!arrow.DataType.isFloat(type) && !arrow.DataType.isInt(type)) {
     throw new TableInputError(`${where}: type ${String(type)} is not numeric (hierimpute tables hold float32 numbers; NaN = missing)`, source, {
-      kind: 'bad_arrow', column: index + 1, columnName: field.name,
+      kind: 'bad_arrow',
+      column: index + 1,
+      columnName: field.name,
     });
   }
   const chunks = (vec?.data ?? []) as arrow.Data[];
@@ -91,7 +95,7 @@ function chunkToFloat32(d: arrow.Data, where: string, source: string, index: num
 function setNullsToNaN(out: Float32Array, at: number, d: arrow.Data): void {
   const bitmap = d.nullBitmap;
   if (!bitmap || bitmap.length === 0) return;
-  for (let i = 0; i < d.length; ) {
+  for (let i = 0; i < d.length;) {
     const pos = d.offset + i;
     if ((pos & 7) === 0 && i + 8 <= d.length && bitmap[pos >> 3] === 0xff) {
       i += 8;

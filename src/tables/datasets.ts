@@ -46,7 +46,9 @@ export function discoverDatasets(dir: string): Dataset[] {
     if (other !== undefined) {
       throw new TableInputError(
         `dataset folder '${dir}': '${other}' and '${file}' both map to the dataset name '${name}' ('-' becomes '_'); rename one of them`,
-        join(abs, file), { kind: 'dataset_collision' });
+        join(abs, file),
+        { kind: 'dataset_collision' },
+      );
     }
     byName.set(name, file);
     out.push({ name, path: join(abs, file) });

@@ -3,20 +3,20 @@
 
 /** Stable codes for what went wrong (the native reader's `kind`, plus the TypeScript-side ones). */
 export type TableErrorKind =
-  | 'io'                 // cannot open / read / write the file (see `errno`)
-  | 'empty_file'         // no header line
+  | 'io' // cannot open / read / write the file (see `errno`)
+  | 'empty_file' // no header line
   | 'empty_header_name'
   | 'duplicate_header'
-  | 'ragged_row'         // a row with a different number of fields than the header
-  | 'not_a_number'       // a cell that is neither a number nor a missing-value token
+  | 'ragged_row' // a row with a different number of fields than the header
+  | 'not_a_number' // a cell that is neither a number nor a missing-value token
   | 'unterminated_quote'
-  | 'bad_quote'          // text after a closing quote
-  | 'invalid_argument'   // a table that cannot be written (empty or duplicate names, ...)
+  | 'bad_quote' // text after a closing quote
+  | 'invalid_argument' // a table that cannot be written (empty or duplicate names, ...)
   | 'unsupported_format' // an extension other than .csv / .arrow
-  | 'bad_arrow'          // an .arrow file that cannot be decoded, or a column that is not numeric
-  | 'dataset_collision'  // two files map to the same dataset name
-  | 'not_found'          // dataset folder or dataset name missing
-  | 'not_imputable';     // readable, but imputation cannot run on it (±inf, no rows, a column never observed)
+  | 'bad_arrow' // an .arrow file that cannot be decoded, or a column that is not numeric
+  | 'dataset_collision' // two files map to the same dataset name
+  | 'not_found' // dataset folder or dataset name missing
+  | 'not_imputable'; // readable, but imputation cannot run on it (±inf, no rows, a column never observed)
 
 export interface TableErrorDetails {
   kind: TableErrorKind;

@@ -50,7 +50,9 @@ export function tableFormat(path: string): TableFormat {
   if (ext === '.arrow') return 'arrow';
   throw new TableInputError(
     `${path}: unsupported table format '${ext || '(no extension)'}'; use a .csv file (numeric CSV with a header) or an .arrow file (Arrow IPC file format)`,
-    path, { kind: 'unsupported_format' });
+    path,
+    { kind: 'unsupported_format' },
+  );
 }
 
 /** Reads a .csv or .arrow file into an Arrow table of Float32 columns (NaN = missing, no nulls). */

@@ -35,10 +35,7 @@ let processDefault: TfBackendChoice | undefined;
 
 function checkChoice(value: unknown, source: string): TfBackendChoice {
   if (typeof value === 'string' && (TF_BACKEND_CHOICES as readonly string[]).includes(value)) return value as TfBackendChoice;
-  throw new TfBackendError(
-    `${source}: unknown TensorFlow.js backend '${String(value)}'; valid backends: ${TF_BACKEND_CHOICES.join(', ')}`,
-    'auto',
-  );
+  throw new TfBackendError(`${source}: unknown TensorFlow.js backend '${String(value)}'; valid backends: ${TF_BACKEND_CHOICES.join(', ')}`, 'auto');
 }
 
 /** Sets the backend used by neural runs whose own tf_backend option is 'auto' (the CLI's --tf-backend). */
@@ -118,7 +115,7 @@ const PACKAGE: Record<TfBackendName, string> = {
 const FIX: Record<TfBackendName, string> = {
   tensorflow:
     "install it where the machine can download libtensorflow: 'npm install @tensorflow/tfjs-node@4.22.0' " +
-    "(an optional peer dependency, never installed by default), or use --tf-backend wasm",
+    '(an optional peer dependency, never installed by default), or use --tf-backend wasm',
   wasm: "reinstall the dependencies ('npm ci'), or use --tf-backend cpu (pure JS, 4-6x slower)",
   cpu: "reinstall the dependencies ('npm ci')",
 };

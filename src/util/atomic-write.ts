@@ -54,26 +54,52 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array): vo
     fd = undefined;
     renameSync(tmp, path);
   } catch (err) {
-    if (fd !== undefined) try { closeSync(fd); } catch { /* already failing */ }
-    try { unlinkSync(tmp); } catch { /* may not exist */ }
+    if (fd !== undefined)
+      try {
+        closeSync(fd);
+      } catch {
+        /* already failing */
+      }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* may not exist */
+    }
     throw describeFailureSync(path, err);
   }
   try {
     const dfd = openSync(dirname(path), 'r');
-    try { fsyncSync(dfd); } finally { closeSync(dfd); }
-  } catch { /* best effort: some file systems refuse to fsync a folder */ }
+    try {
+      fsyncSync(dfd);
+    } finally {
+      closeSync(dfd);
+    }
+  } catch {
+    /* best effort: some file systems refuse to fsync a folder */
+  }
 }
 
 async function fsyncFolder(dir: string): Promise<void> {
   try {
     const dh = await open(dir, 'r');
-    try { await dh.sync(); } finally { await dh.close(); }
-  } catch { /* best effort: some file systems refuse to fsync a folder */ }
+    try {
+      await dh.sync();
+    } finally {
+      await dh.close();
+    }
+  } catch {
+    /* best effort: some file systems refuse to fsync a folder */
+  }
 }
 
 async function describeFailure(path: string, err: unknown): Promise<Error> {
   const dir = dirname(path);
-  const missing = (err as NodeJS.ErrnoException).code === 'ENOENT' && !(await stat(dir).then(() => true, () => false));
+  const missing =
+    (err as NodeJS.ErrnoException).code === 'ENOENT' &&
+    !(await stat(dir).then(
+      () => true,
+      () => false,
+    ));
   return failure(path, dir, err, missing);
 }
 
@@ -81,7 +107,11 @@ function describeFailureSync(path: string, err: unknown): Error {
   const dir = dirname(path);
   let missing = false;
   if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-    try { statSync(dir); } catch { missing = true; }
+    try {
+      statSync(dir);
+    } catch {
+      missing = true;
+    }
   }
   return failure(path, dir, err, missing);
 }

@@ -56,7 +56,8 @@ export function canUseNamespaces() {
   probed = (() => {
     if (process.platform !== 'linux') return `network namespaces need Linux (this is ${process.platform})`;
     if (typeof process.getuid === 'function' && process.getuid() !== 0) return 'network namespaces need root (run the tests as root)';
-    for (const cmd of ['ip', 'unshare', 'hostname']) if (!findBinary(cmd)) return `'${cmd}' is not installed (packages iproute2, util-linux, hostname; scripts/setup.sh installs iproute2)`;
+    for (const cmd of ['ip', 'unshare', 'hostname'])
+      if (!findBinary(cmd)) return `'${cmd}' is not installed (packages iproute2, util-linux, hostname; scripts/setup.sh installs iproute2)`;
     const probe = `${OWN}-probe`;
     try {
       ip('netns', 'add', probe);
@@ -128,10 +129,7 @@ function removeOrphans() {
 
 function nsPids(ns) {
   try {
-    return ip('netns', 'pids', ns)
-      .split('\n')
-      .filter(Boolean)
-      .map(Number);
+    return ip('netns', 'pids', ns).split('\n').filter(Boolean).map(Number);
   } catch {
     return [];
   }
@@ -251,7 +249,22 @@ exec ${bin('ip')} netns exec "$ns" ${bin('unshare')} --uts --pid --fork --mount-
 
   /** argv that runs `argv` on host i, as its own host (network, UTS and PID namespaces). */
   onHost(i, argv) {
-    return [bin('ip'), 'netns', 'exec', this.ns(i), bin('unshare'), '--uts', '--pid', '--fork', '--mount-proc', 'sh', '-c', `${bin('hostname')} ${this.name(i)} && "$@"`, 'sh', ...argv];
+    return [
+      bin('ip'),
+      'netns',
+      'exec',
+      this.ns(i),
+      bin('unshare'),
+      '--uts',
+      '--pid',
+      '--fork',
+      '--mount-proc',
+      'sh',
+      '-c',
+      `${bin('hostname')} ${this.name(i)} && "$@"`,
+      'sh',
+      ...argv,
+    ];
   }
 
   /** Runs a plain command on host i; resolves like run() in mpirun.js. */
@@ -290,7 +303,13 @@ exec ${bin('ip')} netns exec "$ns" ${bin('unshare')} --uts --pid --fork --mount-
       return { argv, env };
     }
     // MPICH/Hydra: the ssh launcher with our agent; every host's interface is eth0.
-    Object.assign(env, { MPIEXEC_TIMEOUT: String(timeoutS), UCX_ERROR_SIGNALS: '', FI_PROVIDER: 'tcp', FI_TCP_IFACE: 'eth0', FI_SOCKETS_IFACE: 'eth0' });
+    Object.assign(env, {
+      MPIEXEC_TIMEOUT: String(timeoutS),
+      UCX_ERROR_SIGNALS: '',
+      FI_PROVIDER: 'tcp',
+      FI_TCP_IFACE: 'eth0',
+      FI_SOCKETS_IFACE: 'eth0',
+    });
     const argv = [info.mpiexec, '-launcher', 'ssh', '-launcher-exec', this.agent, '-iface', 'eth0'];
     argv.push('-hosts', on.map((h) => `${this.addr(h)}:${slots}`).join(','), '-n', String(n), ...node);
     return { argv, env };

@@ -121,4 +121,3 @@ if (mode === 'race') {
   throw new Error(`lock-child.js: unknown mode ${mode}`);
 }
 // No mode: `node --test test/` also runs files under test/helpers/; do nothing then (exit 0).
-

@@ -78,7 +78,11 @@ export function noLauncher(nodeArgs, opts = {}) {
 export function assertAborted(r, rankLog) {
   assert.notEqual(r.code, 0, 'the job must exit non-zero');
   assert.equal(r.hardKilled, false, 'the job hung until the test killed it');
-  assert.doesNotMatch(r.stdout + r.stderr, /time limit for job execution has been reached|APPLICATION TIMED OUT/i, 'the job hung until the launcher time limit');
+  assert.doesNotMatch(
+    r.stdout + r.stderr,
+    /time limit for job execution has been reached|APPLICATION TIMED OUT/i,
+    'the job hung until the launcher time limit',
+  );
   assert.match(readFileSync(rankLog, 'utf8'), /aborting every rank of the job \(MPI_Abort\)/, `${rankLog} must record the abort`);
 }
 
@@ -88,7 +92,10 @@ export function assertAborted(r, rankLog) {
  */
 export async function waitFor(check, what, job) {
   let settled = null;
-  job?.then((r) => (settled = r), (e) => (settled = { error: e }));
+  job?.then(
+    (r) => (settled = r),
+    (e) => (settled = { error: e }),
+  );
   for (;;) {
     const v = check();
     if (v) return v;
@@ -100,5 +107,7 @@ export async function waitFor(check, what, job) {
 /** Lines of a text file that match `re` (0 when the file does not exist yet). */
 export function countLines(path, re) {
   if (!existsSync(path)) return 0;
-  return readFileSync(path, 'utf8').split('\n').filter((l) => re.test(l)).length;
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => re.test(l)).length;
 }

@@ -5,7 +5,19 @@
 // removed. When the cluster cannot run here (not root, binaries missing, daemons not coming up)
 // startSlurm() returns { skip: reason } and the tests skip with that reason.
 import { execFile, spawn, spawnSync } from 'node:child_process';
-import { accessSync, chmodSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -24,7 +36,17 @@ const STOP_BOUND_MS = 20_000;
 const POLL_MS = 500;
 
 /** Job states after which a job never runs again. */
-export const TERMINAL_STATES = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'NODE_FAIL', 'OUT_OF_MEMORY', 'PREEMPTED', 'BOOT_FAIL', 'DEADLINE']);
+export const TERMINAL_STATES = new Set([
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+  'TIMEOUT',
+  'NODE_FAIL',
+  'OUT_OF_MEMORY',
+  'PREEMPTED',
+  'BOOT_FAIL',
+  'DEADLINE',
+]);
 
 const BINARIES = ['munged', 'munge', 'unmunge', 'slurmctld', 'slurmd', 'sbatch', 'srun', 'sinfo', 'squeue', 'scontrol', 'scancel'];
 
@@ -153,7 +175,12 @@ export class SlurmCluster {
 
   /** Last lines of every daemon's log (for skip reasons and failures). */
   logTails() {
-    return this.daemons.map((d) => `--- ${d.name} (pid ${d.pid}${d.exited ? `, exited ${JSON.stringify(d.exited)}` : ''}) ${d.log}:\n${tail(d.log)}${d.stderr() ? `\nstderr: ${d.stderr().trim()}` : ''}`).join('\n');
+    return this.daemons
+      .map(
+        (d) =>
+          `--- ${d.name} (pid ${d.pid}${d.exited ? `, exited ${JSON.stringify(d.exited)}` : ''}) ${d.log}:\n${tail(d.log)}${d.stderr() ? `\nstderr: ${d.stderr().trim()}` : ''}`,
+      )
+      .join('\n');
   }
 
   async #until(check, what, boundMs) {
@@ -215,13 +242,29 @@ export class SlurmCluster {
     chmodSync(key, 0o600);
     this.mungeSocket = join(d, 'munge', 'munge.socket');
     const mungeLog = join(d, 'munge', 'munged.log');
-    this.#spawnDaemon('munged', [findBinary('munged'), '--foreground', `--socket=${this.mungeSocket}`, `--pid-file=${join(d, 'munge', 'munged.pid')}`, `--log-file=${mungeLog}`, `--seed-file=${join(d, 'munge', 'munged.seed')}`, `--key-file=${key}`], mungeLog);
-    await this.#until(() => {
-      if (!existsSync(this.mungeSocket)) return false;
-      const enc = spawnSync(findBinary('munge'), ['-S', this.mungeSocket, '-n'], { encoding: 'utf8' });
-      if (enc.status !== 0) return false;
-      return spawnSync(findBinary('unmunge'), ['-S', this.mungeSocket], { input: enc.stdout, encoding: 'utf8' }).status === 0;
-    }, `a munge credential round trip (key: ${keySource})`, DAEMONS_UP_BOUND_MS);
+    this.#spawnDaemon(
+      'munged',
+      [
+        findBinary('munged'),
+        '--foreground',
+        `--socket=${this.mungeSocket}`,
+        `--pid-file=${join(d, 'munge', 'munged.pid')}`,
+        `--log-file=${mungeLog}`,
+        `--seed-file=${join(d, 'munge', 'munged.seed')}`,
+        `--key-file=${key}`,
+      ],
+      mungeLog,
+    );
+    await this.#until(
+      () => {
+        if (!existsSync(this.mungeSocket)) return false;
+        const enc = spawnSync(findBinary('munge'), ['-S', this.mungeSocket, '-n'], { encoding: 'utf8' });
+        if (enc.status !== 0) return false;
+        return spawnSync(findBinary('unmunge'), ['-S', this.mungeSocket], { input: enc.stdout, encoding: 'utf8' }).status === 0;
+      },
+      `a munge credential round trip (key: ${keySource})`,
+      DAEMONS_UP_BOUND_MS,
+    );
 
     const ctldPort = await freePort();
     const dPort = await freePort();
@@ -292,17 +335,31 @@ export class SlurmCluster {
         mkdirSync(tmp, { mode: 0o1777 });
         chmodSync(tmp, 0o1777);
         const script = `mount --bind ${tmp} ${join(d, 'tmp')} && hostname ${name} && exec ${findBinary('slurmd')} -D -N ${name}`;
-        this.#spawnDaemon(`slurmd ${name}`, [...this.wrap([findBinary('unshare')], ns), '--uts', '--mount', 'sh', '-c', script], join(d, 'log', `slurmd-${name}.log`));
+        this.#spawnDaemon(
+          `slurmd ${name}`,
+          [...this.wrap([findBinary('unshare')], ns), '--uts', '--mount', 'sh', '-c', script],
+          join(d, 'log', `slurmd-${name}.log`),
+        );
       });
     } else {
       this.#spawnDaemon('slurmd', [findBinary('slurmd'), '-D', '-N', shortHostname()], join(d, 'log', `slurmd-${shortHostname()}.log`));
     }
-    await this.#until(async () => {
-      const r = await this.cmd(['sinfo', '-h', '-N', '-o', '%N %T'], { check: false });
-      if (r.code !== 0) return false;
-      const states = new Map(r.stdout.trim().split('\n').filter(Boolean).map((l) => l.split(/\s+/)));
-      return this.nodeNames.every((n) => states.get(n) === 'idle');
-    }, `every node idle in sinfo (${this.nodeNames.join(', ')})`, DAEMONS_UP_BOUND_MS);
+    await this.#until(
+      async () => {
+        const r = await this.cmd(['sinfo', '-h', '-N', '-o', '%N %T'], { check: false });
+        if (r.code !== 0) return false;
+        const states = new Map(
+          r.stdout
+            .trim()
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => l.split(/\s+/)),
+        );
+        return this.nodeNames.every((n) => states.get(n) === 'idle');
+      },
+      `every node idle in sinfo (${this.nodeNames.join(', ')})`,
+      DAEMONS_UP_BOUND_MS,
+    );
     return this;
   }
 
@@ -310,12 +367,18 @@ export class SlurmCluster {
   cmd(argv, { env = {}, check = true, cwd = root } = {}) {
     const full = this.wrap(argv);
     return new Promise((res, rej) => {
-      execFile(full[0], full.slice(1), { env: { ...this.env, ...env }, cwd, timeout: COMMAND_BOUND_MS, maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-        const r = { code, stdout, stderr };
-        if (check && code !== 0) rej(new Error(`${argv.join(' ')} exited ${code}: ${stderr.trim()}${err?.killed ? ' (killed: over the command bound)' : ''}`));
-        else res(r);
-      });
+      execFile(
+        full[0],
+        full.slice(1),
+        { env: { ...this.env, ...env }, cwd, timeout: COMMAND_BOUND_MS, maxBuffer: 1 << 24 },
+        (err, stdout, stderr) => {
+          const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+          const r = { code, stdout, stderr };
+          if (check && code !== 0)
+            rej(new Error(`${argv.join(' ')} exited ${code}: ${stderr.trim()}${err?.killed ? ' (killed: over the command bound)' : ''}`));
+          else res(r);
+        },
+      );
     });
   }
 
@@ -332,7 +395,14 @@ export class SlurmCluster {
     const r = await this.cmd(['scontrol', 'show', 'job', '-o', String(id)]);
     const line = r.stdout.trim();
     const field = (name) => new RegExp(`(?:^|\\s)${name}=(\\S*)`).exec(line)?.[1];
-    return { id: String(id), state: field('JobState'), restarts: Number(field('Restarts')), exitCode: field('ExitCode'), reason: field('Reason'), line };
+    return {
+      id: String(id),
+      state: field('JobState'),
+      restarts: Number(field('Restarts')),
+      exitCode: field('ExitCode'),
+      reason: field('Reason'),
+      line,
+    };
   }
 
   /**
@@ -345,7 +415,11 @@ export class SlurmCluster {
     for (;;) {
       const info = await this.job(id);
       if (pred(info)) return info;
-      const why = TERMINAL_STATES.has(info.state) ? `job ${id} ended (${info.state}) before ${what}` : Date.now() - t0 > boundMs ? `job ${id}: no ${what} within ${boundMs / 1000} s` : null;
+      const why = TERMINAL_STATES.has(info.state)
+        ? `job ${id} ended (${info.state}) before ${what}`
+        : Date.now() - t0 > boundMs
+          ? `job ${id}: no ${what} within ${boundMs / 1000} s`
+          : null;
       if (why) throw new Error(`${why}\n${info.line}\n${context()}`);
       await new Promise((r) => setTimeout(r, POLL_MS));
     }

@@ -16,7 +16,7 @@ await withWorld({}, async (w) => {
   const bigGot = await w.recv({ source: prev, tag: TAG_TASK, into });
   await bigSent;
   let patternOk = bigGot.kind === 'bytes' && bigGot.length === 1 << 20 && bigGot.payload.buffer === into.buffer;
-  for (let i = 0; patternOk && i < (1 << 20); i += 4096) patternOk = bigGot.payload[i] === ((prev + i / 4096) & 0xff);
+  for (let i = 0; patternOk && i < 1 << 20; i += 4096) patternOk = bigGot.payload[i] === ((prev + i / 4096) & 0xff);
   const report = { rank: w.rank, from: got.source, value: got.payload.value, tag: got.tag, patternOk };
   if (w.rank === 0) {
     const all = [report];

@@ -32,7 +32,9 @@ await withWorld({}, async (w) => {
       await w.send(peer, TAG_TASK, out);
       const opts = k % 2 ? { into } : { source: peer, tag: TAG_TASK, into };
       const m = w.recvSync(opts) ?? (await w.recv(opts));
-      checks.sizes.push(m.kind === 'bytes' && m.source === peer && m.tag === TAG_TASK && m.length === n && out.equals(m.payload.subarray(0, m.length)));
+      checks.sizes.push(
+        m.kind === 'bytes' && m.source === peer && m.tag === TAG_TASK && m.length === n && out.equals(m.payload.subarray(0, m.length)),
+      );
     }
     // Without `into`: a fresh buffer per message.
     await w.send(peer, TAG_TASK, pattern(40_000, 9));

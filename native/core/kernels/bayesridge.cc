@@ -47,7 +47,7 @@ void HouseholderR(double* A, size_t n, size_t p, double* R) {
     if (norm > 0.0) {
       const double x0 = ak[0];
       const double alpha = x0 >= 0.0 ? -norm : norm;
-      ak[0] = x0 - alpha;  // v = x - alpha e1, stored over x
+      ak[0] = x0 - alpha;                                        // v = x - alpha e1, stored over x
       const double tau = 1.0 / (norm * (norm + std::fabs(x0)));  // 2 / ||v||^2
       for (size_t j = k + 1; j < p; ++j) {
         double* aj = A + j * n + k;

@@ -105,7 +105,8 @@ inline void LeftStats(const float* x, const double* y, size_t n, double t, size_
     s0 += reinterpret_cast<V2D>(reinterpret_cast<V2L>(LoadV<V2D>(y + p)) & m01);
     s1 += reinterpret_cast<V2D>(reinterpret_cast<V2L>(LoadV<V2D>(y + p + 2)) & m23);
   }
-  size_t nL = static_cast<size_t>(c[0]) + static_cast<size_t>(c[1]) + static_cast<size_t>(c[2]) + static_cast<size_t>(c[3]);
+  size_t nL =
+      static_cast<size_t>(c[0]) + static_cast<size_t>(c[1]) + static_cast<size_t>(c[2]) + static_cast<size_t>(c[3]);
   double sL = (s0[0] + s0[1]) + (s1[0] + s1[1]);
   for (; p < n; ++p) {
     const unsigned left = x[p] <= tf;
@@ -230,7 +231,9 @@ void GrowTree(const FeatureBlock& train, const std::vector<double>& y, const Fea
       CompactBy(yw.data() + node.start, cnt, goLeft.data(), keep);
       if (rightLives) splitPos = node.start;  // right child = [start, start + cnt - nL)
     }
-    const uint32_t rightEnd = leftLives && !rightLives ? splitPos : (rightLives && !leftLives ? node.start + static_cast<uint32_t>(cnt - nL) : node.end);
+    const uint32_t rightEnd =
+        leftLives && !rightLives ? splitPos
+                                 : (rightLives && !leftLives ? node.start + static_cast<uint32_t>(cnt - nL) : node.end);
     stack.push_back({splitPos, rightEnd, qsplit, node.qend, node.depth + 1, ChildKey(node.key, true)});
     stack.push_back({node.start, splitPos, node.qstart, qsplit, node.depth + 1, ChildKey(node.key, false)});
   }
@@ -413,9 +416,11 @@ void GrowForestTree(const FeatureBlock& train, const std::vector<double>& y, con
       stack.push_back({mid, node.end, qsplit, node.qend, depth, ChildKey(node.key, true)});
       stack.push_back({node.start, mid, node.qstart, qsplit, depth, ChildKey(node.key, false)});
     } else if (leftLives) {
-      stack.push_back({node.start, node.start + static_cast<uint32_t>(nL), node.qstart, qsplit, depth, ChildKey(node.key, false)});
+      stack.push_back(
+          {node.start, node.start + static_cast<uint32_t>(nL), node.qstart, qsplit, depth, ChildKey(node.key, false)});
     } else {
-      stack.push_back({node.start, node.start + static_cast<uint32_t>(cnt - nL), qsplit, node.qend, depth, ChildKey(node.key, true)});
+      stack.push_back({node.start, node.start + static_cast<uint32_t>(cnt - nL), qsplit, node.qend, depth,
+                       ChildKey(node.key, true)});
     }
   }
 }
@@ -459,7 +464,8 @@ std::vector<double> RandomForestFitPredict(const FeatureBlock& train, const std:
   std::vector<double> out(query.n, 0.0);
   if (query.n == 0) return out;
   if (train.n == 0) throw std::runtime_error("random forest: no training rows");
-  if (train.n > std::numeric_limits<uint32_t>::max() - 1) throw std::runtime_error("random forest: too many training rows");
+  if (train.n > std::numeric_limits<uint32_t>::max() - 1)
+    throw std::runtime_error("random forest: too many training rows");
   if (train.cols.size() == 0) {
     double sum = 0.0;
     for (double v : y) sum += v;

@@ -1,12 +1,12 @@
 // Tree ensembles fitted and applied in one call.
 //
-// ExtraTrees regressor (Geurts et al. 2006; scikit-learn ExtraTreesRegressor semantics): each tree is grown on all training rows (bootstrap=False), every node tries
-// every non-constant feature (max_features=1.0) with one threshold drawn uniformly in
-// [min, max) of that feature in the node, keeps the split with the best squared-error reduction,
-// and stops at nodes with < min_samples_split rows or zero variance. Prediction = mean over trees of
-// the leaf means. Trees run in parallel; node randomness comes from a key derived from
-// (seed, tree, path to the node), so results are bit-identical for any thread count, and subtrees
-// that hold no row to predict are never grown (their growth could not change any prediction).
+// ExtraTrees regressor (Geurts et al. 2006; scikit-learn ExtraTreesRegressor semantics): each tree is grown on all
+// training rows (bootstrap=False), every node tries every non-constant feature (max_features=1.0) with one threshold
+// drawn uniformly in [min, max) of that feature in the node, keeps the split with the best squared-error reduction, and
+// stops at nodes with < min_samples_split rows or zero variance. Prediction = mean over trees of the leaf means. Trees
+// run in parallel; node randomness comes from a key derived from (seed, tree, path to the node), so results are
+// bit-identical for any thread count, and subtrees that hold no row to predict are never grown (their growth could not
+// change any prediction).
 //
 // Random forest regressor (Breiman 2001; scikit-learn RandomForestRegressor semantics with
 // bootstrap=True, max_features=1.0, min_samples_leaf=1): the same growth, except that each tree is
@@ -42,7 +42,6 @@ inline uint64_t Mix64(uint64_t x) {
 inline uint64_t StreamKey(uint64_t seed, uint64_t a, uint64_t b = 0, uint64_t c = 0) {
   return Mix64(Mix64(Mix64(Mix64(seed) ^ a) ^ b) ^ c);
 }
-
 
 /** A column-major float32 feature block: cols[f][i], i < n. */
 struct FeatureBlock {

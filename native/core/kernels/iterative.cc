@@ -18,11 +18,11 @@ namespace {
 struct MiceSetup {
   size_t d = 0, nRows = 0;
   std::vector<std::vector<uint32_t>> missing, observed;
-  std::vector<double> mean;    // initial fill (observed mean)
-  std::vector<double> lo, hi;  // observed min / max per column
-  std::vector<char> zero;      // an all-missing column kept as a constant 0 (emptyZero)
-  double maxAbs = 0.0;         // max |observed value|: the tolerance scale
-  std::vector<size_t> order;   // columns with missing cells, fewest first (ties: lower index)
+  std::vector<double> mean;            // initial fill (observed mean)
+  std::vector<double> lo, hi;          // observed min / max per column
+  std::vector<char> zero;              // an all-missing column kept as a constant 0 (emptyZero)
+  double maxAbs = 0.0;                 // max |observed value|: the tolerance scale
+  std::vector<size_t> order;           // columns with missing cells, fewest first (ties: lower index)
   std::vector<uint32_t> changingRows;  // rows holding a missing cell: the only rows that change
 };
 
@@ -68,8 +68,10 @@ MiceSetup Prepare(const std::vector<const float*>& cols, size_t nRows, const std
   }
   s.order.resize(s.d);
   std::iota(s.order.begin(), s.order.end(), 0);
-  std::stable_sort(s.order.begin(), s.order.end(), [&](size_t a, size_t b) { return s.missing[a].size() < s.missing[b].size(); });
-  s.order.erase(std::remove_if(s.order.begin(), s.order.end(), [&](size_t j) { return s.missing[j].empty(); }), s.order.end());
+  std::stable_sort(s.order.begin(), s.order.end(),
+                   [&](size_t a, size_t b) { return s.missing[a].size() < s.missing[b].size(); });
+  s.order.erase(std::remove_if(s.order.begin(), s.order.end(), [&](size_t j) { return s.missing[j].empty(); }),
+                s.order.end());
   std::vector<char> flag(nRows, 0);
   for (size_t j = 0; j < s.d; ++j)
     for (uint32_t i : s.missing[j]) flag[i] = 1;
@@ -110,7 +112,8 @@ void RunSweeps(const MiceSetup& s, std::vector<std::vector<T>>& X, const MicePar
     for (size_t j : s.order) imputeColumn(it, j, X);
     for (uint32_t i : s.changingRows) rowChange[i] = 0.0;
     for (size_t j : s.order)
-      for (uint32_t i : s.missing[j]) rowChange[i] += std::fabs(static_cast<double>(X[j][i]) - static_cast<double>(prev[j][i]));
+      for (uint32_t i : s.missing[j])
+        rowChange[i] += std::fabs(static_cast<double>(X[j][i]) - static_cast<double>(prev[j][i]));
     double infNorm = 0.0;
     for (uint32_t i : s.changingRows) infNorm = std::max(infNorm, rowChange[i]);
     if (infNorm < normalizedTol) {
@@ -267,7 +270,8 @@ void LinearSweeps(const std::vector<const float*>& cols, const std::vector<std::
                              ", far outside its observed range [" + FormatDouble(s.lo[dv.column]) + ", " +
                              FormatDouble(s.hi[dv.column]) + "]";
     if (params.divergence == DivergenceRule::kError)
-      throw std::runtime_error(what + " (near-collinear columns make the fits extrapolate; scikit-learn's "
+      throw std::runtime_error(what +
+                               " (near-collinear columns make the fits extrapolate; scikit-learn's "
                                "IterativeImputer() does the same). Fixes: divergence=clip (clip each imputation to its "
                                "column's observed range), or drop redundant columns");
     if (params.divergence == DivergenceRule::kOff)

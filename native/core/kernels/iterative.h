@@ -40,14 +40,14 @@ enum class DivergenceRule { kClip, kError, kOff };
 
 struct MiceParams {
   MiceEstimator estimator = MiceEstimator::kExtraTrees;
-  int nEstimators = 10;       // trees (ExtraTrees, random forest) or boosting rounds (XGBoost)
-  int maxDepth = 0;           // 0 = unlimited for ExtraTrees / random forest; XGBoost uses xgb.maxDepth
+  int nEstimators = 10;  // trees (ExtraTrees, random forest) or boosting rounds (XGBoost)
+  int maxDepth = 0;      // 0 = unlimited for ExtraTrees / random forest; XGBoost uses xgb.maxDepth
   int maxIter = 10;
   double tol = 1e-3;
   uint64_t seed = 0;
-  int threads = 1;            // ExtraTrees / random forest trees in parallel; 0 = all cores
-  XgbParams xgb;              // used when estimator == kXgboost (nthread forced to 1)
-  bool emptyZero = false;     // a column with no observed value: false = EmptyColumnError, true = all 0
+  int threads = 1;         // ExtraTrees / random forest trees in parallel; 0 = all cores
+  XgbParams xgb;           // used when estimator == kXgboost (nthread forced to 1)
+  bool emptyZero = false;  // a column with no observed value: false = EmptyColumnError, true = all 0
   DivergenceRule divergence = DivergenceRule::kClip;  // BayesianRidge only
   linear::BayesianRidgeParams bayes;                  // BayesianRidge only (sklearn defaults)
 };
@@ -69,9 +69,9 @@ struct MiceResult {
  * ||X_t - X_{t-1}||_inf (numpy matrix inf-norm: max over rows of the row's sum of |changes|) is
  * < tol * max|observed value|. One column: the mean fill is returned (no features to regress on).
  * A column with no observed value throws EmptyColumnError naming it, or with emptyZero is set to 0
- * and treated as observed (sklearn keep_empty_features=True: kept as a constant 0 feature). Randomness of sweep `it`, column `j`,
- * tree `t` comes from a stream keyed by (seed, it, j, t): bit-identical for any thread count.
- * BayesianRidge has no randomness and runs on the calling thread (`threads` is ignored).
+ * and treated as observed (sklearn keep_empty_features=True: kept as a constant 0 feature). Randomness of sweep `it`,
+ * column `j`, tree `t` comes from a stream keyed by (seed, it, j, t): bit-identical for any thread count. BayesianRidge
+ * has no randomness and runs on the calling thread (`threads` is ignored).
  */
 MiceResult MiceImpute(const std::vector<const float*>& cols, size_t nRows, size_t targetStart,
                       const std::vector<std::string>& names, const MiceParams& params);

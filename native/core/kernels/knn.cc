@@ -44,8 +44,8 @@ typedef long long v4l __attribute__((vector_size(32)));
 // S[r] = sum over t of (x[obs[t]] - blk[obs[t]][r])^2 for rows of a block with no missing cell.
 // hit[tile] = some row of the tile has S <= bound (the caller's candidate prefilter).
 HIERIMPUTE_MULTIVERSION
-void SumSquaresComplete(const double* blk, std::size_t B, const std::uint32_t* obs, std::size_t nObs,
-                        const double* x, double bound, double* S, std::uint8_t* hit) {
+void SumSquaresComplete(const double* blk, std::size_t B, const std::uint32_t* obs, std::size_t nObs, const double* x,
+                        double bound, double* S, std::uint8_t* hit) {
   const v4d bv = {bound, bound, bound, bound};
   for (std::size_t rb = 0; rb < B; rb += kTile) {
     v4d a0 = {0, 0, 0, 0}, a1 = a0, a2 = a0, a3 = a0;
@@ -120,8 +120,8 @@ void SumSquaresMasked(const double* blk, const double* present, std::size_t B, c
     HI_STORE(C + rb + 4, c1);
     HI_STORE(C + rb + 8, c2);
     HI_STORE(C + rb + 12, c3);
-    const v4l h = (v4l)(a0 * pv <= bv * c0) | (v4l)(a1 * pv <= bv * c1) | (v4l)(a2 * pv <= bv * c2) |
-                  (v4l)(a3 * pv <= bv * c3);
+    const v4l h =
+        (v4l)(a0 * pv <= bv * c0) | (v4l)(a1 * pv <= bv * c1) | (v4l)(a2 * pv <= bv * c2) | (v4l)(a3 * pv <= bv * c3);
     hit[rb / kTile] = (h[0] | h[1] | h[2] | h[3]) != 0;
   }
 }
@@ -129,12 +129,12 @@ void SumSquaresMasked(const double* blk, const double* present, std::size_t B, c
 /** The fit rows in blocks of B rows, complete rows first, each block feature-major. */
 struct FitBlocks {
   std::size_t p = 0, B = 0, nBlocks = 0;
-  std::vector<double> vals;              // nBlocks * p * B; missing and padding cells hold 0
-  std::vector<double> present;           // p * B per block with missing cells: 1 observed, 0 not
-  std::vector<std::size_t> presentAt;    // offset of a block's presence values in `present`
-  std::vector<std::uint32_t> row;        // nBlocks * B: original fit row of each slot
-  std::vector<std::size_t> rowsIn;       // rows used in each block (B except maybe the last ones)
-  std::vector<std::uint8_t> complete;    // block holds no missing cell
+  std::vector<double> vals;            // nBlocks * p * B; missing and padding cells hold 0
+  std::vector<double> present;         // p * B per block with missing cells: 1 observed, 0 not
+  std::vector<std::size_t> presentAt;  // offset of a block's presence values in `present`
+  std::vector<std::uint32_t> row;      // nBlocks * B: original fit row of each slot
+  std::vector<std::size_t> rowsIn;     // rows used in each block (B except maybe the last ones)
+  std::vector<std::uint8_t> complete;  // block holds no missing cell
   const double* Block(std::size_t b) const { return vals.data() + b * p * B; }
   const double* Present(std::size_t b) const { return present.data() + presentAt[b]; }
 };

@@ -26,7 +26,8 @@ namespace {
 // (target_clones: AVX2 and the baseline ISA, picked at load time; -DHIERIMPUTE_NN_NO_CLONES builds
 // the baseline only). Without fused multiply-adds
 // and with reductions kept scalar, both clones compute the same bits.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && !defined(HIERIMPUTE_NN_NO_CLONES)
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
+    !defined(HIERIMPUTE_NN_NO_CLONES)
 #define HI_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define HI_CLONES
@@ -95,7 +96,12 @@ struct Layout {
   bool lstm;
   std::size_t encWx, encU, encB, denseW, denseB, decWx, decU, decB, outW, outB, total;
   explicit Layout(const RecurrentConfig& c)
-      : F(c.features), d(c.d), U(c.units), L(c.latent), G((c.cell == Cell::Lstm ? 4 : 3) * c.units), lstm(c.cell == Cell::Lstm) {
+      : F(c.features),
+        d(c.d),
+        U(c.units),
+        L(c.latent),
+        G((c.cell == Cell::Lstm ? 4 : 3) * c.units),
+        lstm(c.cell == Cell::Lstm) {
     std::size_t o = 0;
     auto take = [&o](std::size_t n) {
       const std::size_t at = o;
@@ -122,9 +128,24 @@ struct RowWork {
   std::vector<T> encAct, encC, encH, zl, decBase, decAct, decC, decH, y, dy;
   std::vector<T> dh, dc, dpre, dhp, drh, dpreSum, dzl, pre;
   explicit RowWork(const Layout& l)
-      : encAct(l.d * l.G), encC((l.d + 1) * l.U), encH((l.d + 1) * l.U), zl(l.L), decBase(l.G), decAct(l.d * l.G),
-        decC((l.d + 1) * l.U), decH((l.d + 1) * l.U), y(l.d), dy(l.d), dh(l.U), dc(l.U), dpre(l.G), dhp(l.U),
-        drh(l.U), dpreSum(l.G), dzl(l.L), pre(l.G) {}
+      : encAct(l.d * l.G),
+        encC((l.d + 1) * l.U),
+        encH((l.d + 1) * l.U),
+        zl(l.L),
+        decBase(l.G),
+        decAct(l.d * l.G),
+        decC((l.d + 1) * l.U),
+        decH((l.d + 1) * l.U),
+        y(l.d),
+        dy(l.d),
+        dh(l.U),
+        dc(l.U),
+        dpre(l.G),
+        dhp(l.U),
+        drh(l.U),
+        dpreSum(l.G),
+        dzl(l.L),
+        pre(l.G) {}
 };
 
 /**
@@ -165,8 +186,8 @@ HI_INLINE void CellForward(const Layout& l, const T* Uh, const T* pre, const T* 
  * accumulates dUh. UhT is the recurrent kernel transposed ([G, U]).
  */
 template <typename T>
-HI_INLINE void CellBackward(const Layout& l, const T* UhT, const T* act, const T* hp, const T* cp, const T* c, const T* dh, T* dc,
-                  T* dpre, T* dUh, T* dhp, T* drh) {
+HI_INLINE void CellBackward(const Layout& l, const T* UhT, const T* act, const T* hp, const T* cp, const T* c,
+                            const T* dh, T* dc, T* dpre, T* dUh, T* dhp, T* drh) {
   const int U = l.U, G = l.G;
   if (l.lstm) {
     for (int j = 0; j < U; ++j) {
@@ -215,7 +236,8 @@ HI_INLINE void RowForward(const Layout& l, const T* P, const T* in, RowWork<T>& 
     const T* code = P + l.encWx + static_cast<std::size_t>(F + t) * G;
     for (int g = 0; g < G; ++g) pre[g] = b[g] + code[g];
     for (int f = 0; f < F; ++f) Axpy(G, in[t * F + f], P + l.encWx + static_cast<std::size_t>(f) * G, pre);
-    CellForward(l, P + l.encU, pre, &w.encH[t * U], &w.encC[t * U], &w.encAct[t * G], &w.encH[(t + 1) * U], &w.encC[(t + 1) * U]);
+    CellForward(l, P + l.encU, pre, &w.encH[t * U], &w.encC[t * U], &w.encAct[t * G], &w.encH[(t + 1) * U],
+                &w.encC[(t + 1) * U]);
   }
   std::copy(P + l.denseB, P + l.denseB + L, w.zl.begin());
   for (int k = 0; k < U; ++k) Axpy(L, w.encH[d * U + k], P + l.denseW + static_cast<std::size_t>(k) * L, w.zl.data());
@@ -228,14 +250,16 @@ HI_INLINE void RowForward(const Layout& l, const T* P, const T* in, RowWork<T>& 
     T* pre = w.pre.data();
     const T* code = P + l.decWx + static_cast<std::size_t>(L + t) * G;
     for (int g = 0; g < G; ++g) pre[g] = w.decBase[g] + code[g];
-    CellForward(l, P + l.decU, pre, &w.decH[t * U], &w.decC[t * U], &w.decAct[t * G], &w.decH[(t + 1) * U], &w.decC[(t + 1) * U]);
+    CellForward(l, P + l.decU, pre, &w.decH[t * U], &w.decC[t * U], &w.decAct[t * G], &w.decH[(t + 1) * U],
+                &w.decC[(t + 1) * U]);
     w.y[t] = P[l.outB] + Dot(U, &w.decH[(t + 1) * U], outW);
   }
 }
 
 /** Backward pass of the row last run through RowForward, given w.dy; accumulates into grad. */
 template <typename T>
-HI_INLINE void RowBackward(const Layout& l, const T* P, const T* encUT, const T* decUT, const T* in, RowWork<T>& w, T* grad) {
+HI_INLINE void RowBackward(const Layout& l, const T* P, const T* encUT, const T* decUT, const T* in, RowWork<T>& w,
+                           T* grad) {
   const int F = l.F, d = l.d, U = l.U, L = l.L, G = l.G;
   T* dh = w.dh.data();
   T* dc = w.dc.data();
@@ -282,7 +306,8 @@ HI_INLINE void RowBackward(const Layout& l, const T* P, const T* encUT, const T*
 template <typename T>
 void Transpose(const T* a, int rows, int cols, T* out) {
   for (int r = 0; r < rows; ++r)
-    for (int c = 0; c < cols; ++c) out[static_cast<std::size_t>(c) * rows + r] = a[static_cast<std::size_t>(r) * cols + c];
+    for (int c = 0; c < cols; ++c)
+      out[static_cast<std::size_t>(c) * rows + r] = a[static_cast<std::size_t>(r) * cols + c];
 }
 
 /**
@@ -290,8 +315,8 @@ void Transpose(const T* a, int rows, int cols, T* out) {
  * grad. Rows are processed in order.
  */
 template <typename T>
-HI_INLINE double RowsLossGrad(const Layout& l, const T* P, const T* encUT, const T* decUT, int rows, const T* inputs, const T* target,
-                    const T* weight, T scale, T* grad, RowWork<T>& w) {
+HI_INLINE double RowsLossGrad(const Layout& l, const T* P, const T* encUT, const T* decUT, int rows, const T* inputs,
+                              const T* target, const T* weight, T scale, T* grad, RowWork<T>& w) {
   double loss = 0;
   for (int r = 0; r < rows; ++r) {
     const T* in = inputs + static_cast<std::size_t>(r) * l.d * l.F;
@@ -309,12 +334,15 @@ HI_INLINE double RowsLossGrad(const Layout& l, const T* P, const T* encUT, const
   return loss * static_cast<double>(scale);
 }
 
-HI_CLONES double RowsLossGradFloat(const Layout& l, const float* P, const float* encUT, const float* decUT, int rows, const float* inputs,
-                                  const float* target, const float* weight, float scale, float* grad, RowWork<float>& w) {
+HI_CLONES double RowsLossGradFloat(const Layout& l, const float* P, const float* encUT, const float* decUT, int rows,
+                                   const float* inputs, const float* target, const float* weight, float scale,
+                                   float* grad, RowWork<float>& w) {
   return RowsLossGrad(l, P, encUT, decUT, rows, inputs, target, weight, scale, grad, w);
 }
 
-HI_CLONES void RowForwardFloat(const Layout& l, const float* P, const float* in, RowWork<float>& w) { RowForward(l, P, in, w); }
+HI_CLONES void RowForwardFloat(const Layout& l, const float* P, const float* in, RowWork<float>& w) {
+  RowForward(l, P, in, w);
+}
 
 template <typename T>
 std::vector<T> InitParams(const RecurrentConfig& c) {
@@ -343,8 +371,9 @@ inline void FillInputs(int d, int F, const float* x, const float* flag, float* i
 }
 
 /** Reconstructions of `rows` (inputs from their true flags), refined `refine` times; out [rows, d]. */
-void PredictRows(const Layout& l, const std::vector<float>& P, const RecurrentData& data, const int32_t* rows, int count,
-                 const float* flagsOverride, int refine, int threads, std::vector<RowWork<float>>& work, float* out) {
+void PredictRows(const Layout& l, const std::vector<float>& P, const RecurrentData& data, const int32_t* rows,
+                 int count, const float* flagsOverride, int refine, int threads, std::vector<RowWork<float>>& work,
+                 float* out) {
   const int d = l.d, F = l.F;
   constexpr int kPredictRows = 64;
   ParallelFor(BlockCount(count, kPredictRows), threads, [&](std::size_t block, int worker) {
@@ -391,8 +420,8 @@ double RecurrentLossGradDouble(const RecurrentConfig& cfg, const std::vector<dou
   double wsum = 0;
   for (int i = 0; i < rows * l.d; ++i) wsum += weight[i];
   RowWork<double> w(l);
-  return RowsLossGrad(l, params.data(), encUT.data(), decUT.data(), rows, inputs, target, weight, 1.0 / std::max(wsum, 1.0),
-                      grad.data(), w);
+  return RowsLossGrad(l, params.data(), encUT.data(), decUT.data(), rows, inputs, target, weight,
+                      1.0 / std::max(wsum, 1.0), grad.data(), w);
 }
 
 RecurrentResult TrainRecurrent(const RecurrentConfig& cfg, const RecurrentData& data) {
@@ -451,12 +480,14 @@ RecurrentResult TrainRecurrent(const RecurrentConfig& cfg, const RecurrentData& 
         std::fill(g, g + l.total, 0.0f);
         const int r0 = static_cast<int>(c) * kChunkRows;
         const int rows = std::min(kChunkRows, b - r0);
-        chunkLoss[c] = RowsLossGradFloat(l, P.data(), encUT.data(), decUT.data(), rows, &inputs[static_cast<std::size_t>(r0) * d * F],
-                                    &target[static_cast<std::size_t>(r0) * d], &weight[static_cast<std::size_t>(r0) * d], scale, g,
-                                    work[worker]);
+        chunkLoss[c] =
+            RowsLossGradFloat(l, P.data(), encUT.data(), decUT.data(), rows,
+                              &inputs[static_cast<std::size_t>(r0) * d * F], &target[static_cast<std::size_t>(r0) * d],
+                              &weight[static_cast<std::size_t>(r0) * d], scale, g, work[worker]);
       });
       std::copy(chunkGrad.begin(), chunkGrad.begin() + l.total, grad.begin());
-      for (int c = 1; c < chunks; ++c) Axpy(static_cast<int>(l.total), 1.0f, &chunkGrad[static_cast<std::size_t>(c) * l.total], grad.data());
+      for (int c = 1; c < chunks; ++c)
+        Axpy(static_cast<int>(l.total), 1.0f, &chunkGrad[static_cast<std::size_t>(c) * l.total], grad.data());
       for (int c = 0; c < chunks; ++c) epochLoss += chunkLoss[c];
       adam.Step(P, grad, cfg.learningRate);
     }
@@ -469,15 +500,16 @@ RecurrentResult TrainRecurrent(const RecurrentConfig& cfg, const RecurrentData& 
       std::vector<float> flags(static_cast<std::size_t>(nVal) * d);
       for (int i = 0; i < nVal; ++i)
         for (int t = 0; t < d; ++t)
-          flags[static_cast<std::size_t>(i) * d + t] =
-              data.mask[static_cast<std::size_t>(data.valRows[i]) * d + t] * (1.0f - data.valHidden[static_cast<std::size_t>(i) * d + t]);
+          flags[static_cast<std::size_t>(i) * d + t] = data.mask[static_cast<std::size_t>(data.valRows[i]) * d + t] *
+                                                       (1.0f - data.valHidden[static_cast<std::size_t>(i) * d + t]);
       PredictRows(l, P, data, data.valRows.data(), nVal, flags.data(), 0, cfg.threads, work, valPred.data());
     }
     double sse = 0, cnt = 0;
     for (int i = 0; i < nVal; ++i)
       for (int t = 0; t < d; ++t) {
         const double h = data.valHidden[static_cast<std::size_t>(i) * d + t];
-        const double e = valPred[static_cast<std::size_t>(i) * d + t] - data.x[static_cast<std::size_t>(data.valRows[i]) * d + t];
+        const double e =
+            valPred[static_cast<std::size_t>(i) * d + t] - data.x[static_cast<std::size_t>(data.valRows[i]) * d + t];
         sse += h * e * e;
         cnt += h;
       }
@@ -584,7 +616,8 @@ void MlpBackward(const MlpLayout& l, const T* P, int b, const T* dp, MlpWork<T>&
       Axpy(h, T(1), da1, grad + l.b1);
     }
     if (wantInput)
-      for (int k = 0; k < l.in; ++k) w.din[static_cast<std::size_t>(r) * l.in + k] = Dot(h, P + l.w1 + static_cast<std::size_t>(k) * h, da1);
+      for (int k = 0; k < l.in; ++k)
+        w.din[static_cast<std::size_t>(r) * l.in + k] = Dot(h, P + l.w1 + static_cast<std::size_t>(k) * h, da1);
   }
 }
 
@@ -602,8 +635,8 @@ constexpr double kGainEps = 1e-8;
  * gradient w.r.t. G (D fixed). grad must hold zeros of the network's size.
  */
 template <typename T>
-double GainLossGrad(const MlpLayout& l, double alpha, int which, const T* PG, const T* PD, const T* x, const T* m, const T* xt,
-                    const T* hint, int b, T* grad, GainWork<T>& w) {
+double GainLossGrad(const MlpLayout& l, double alpha, int which, const T* PG, const T* PD, const T* x, const T* m,
+                    const T* xt, const T* hint, int b, T* grad, GainWork<T>& w) {
   const int d = l.out;
   const std::size_t n = static_cast<std::size_t>(b) * d;
   const T inv = T(1) / static_cast<T>(n);
@@ -665,18 +698,20 @@ std::vector<float> GainInit(const MlpLayout& l, const uint32_t seeds[3]) {
 
 std::size_t GainParamCount(const GainConfig& cfg) { return MlpLayout(cfg.d, cfg.hidden).total; }
 
-double GainLossGradDouble(const GainConfig& cfg, int which, const std::vector<double>& paramsG, const std::vector<double>& paramsD,
-                          const double* x, const double* m, const double* xTilde, const double* hint, int rows,
-                          std::vector<double>& grad) {
+double GainLossGradDouble(const GainConfig& cfg, int which, const std::vector<double>& paramsG,
+                          const std::vector<double>& paramsD, const double* x, const double* m, const double* xTilde,
+                          const double* hint, int rows, std::vector<double>& grad) {
   const MlpLayout l(cfg.d, cfg.hidden);
-  if (paramsG.size() != l.total || paramsD.size() != l.total) throw std::invalid_argument("gain: wrong parameter count");
+  if (paramsG.size() != l.total || paramsD.size() != l.total)
+    throw std::invalid_argument("gain: wrong parameter count");
   grad.assign(l.total, 0.0);
   GainWork<double> w;
   return GainLossGrad(l, cfg.alpha, which, paramsG.data(), paramsD.data(), x, m, xTilde, hint, rows, grad.data(), w);
 }
 
 std::vector<float> TrainGain(const GainConfig& cfg, const GainData& data) {
-  if (cfg.d < 1 || cfg.hidden < 1 || cfg.batchSize < 1 || data.n < 1) throw std::invalid_argument("gain: bad configuration");
+  if (cfg.d < 1 || cfg.hidden < 1 || cfg.batchSize < 1 || data.n < 1)
+    throw std::invalid_argument("gain: bad configuration");
   const MlpLayout l(cfg.d, cfg.hidden);
   const int d = cfg.d;
   std::vector<float> PG = GainInit(l, cfg.initSeedsG), PD = GainInit(l, cfg.initSeedsD);

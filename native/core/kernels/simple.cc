@@ -100,8 +100,8 @@ void CheckFinite(const ColumnsView& view, const char* which, int threads) {
   ThrowFirstInfinite(badRow, which);
 }
 
-ImputeStats SimpleImpute(Statistic statistic, const ColumnsView& fit, const ColumnsView& target,
-                         const OutputView& out, EmptyColumns empty, int threads) {
+ImputeStats SimpleImpute(Statistic statistic, const ColumnsView& fit, const ColumnsView& target, const OutputView& out,
+                         EmptyColumns empty, int threads) {
   const std::size_t p = target.nCols(), n = target.nRows;
   std::vector<double> value =
       statistic == Statistic::Mean ? SummarizeColumns(fit, threads).mean : ColumnMedians(fit, threads);

@@ -55,11 +55,11 @@ void CheckFinite(const ColumnsView& view, const char* which, int threads);
 
 /** Counters reported to JavaScript. */
 struct ImputeStats {
-  std::uint64_t rowsWithMissing = 0;   // target rows holding at least one missing cell
-  std::uint64_t cellsImputed = 0;      // missing target cells filled
-  std::uint64_t emptyColumnCells = 0;  // cells filled with 0 under EmptyColumns::Zero
-  std::uint64_t meanFallbackCells = 0; // knn: cells whose every donor was at NaN distance
-  std::uint64_t nanDonorCells = 0;     // knn: cells that took some donors at NaN distance
+  std::uint64_t rowsWithMissing = 0;    // target rows holding at least one missing cell
+  std::uint64_t cellsImputed = 0;       // missing target cells filled
+  std::uint64_t emptyColumnCells = 0;   // cells filled with 0 under EmptyColumns::Zero
+  std::uint64_t meanFallbackCells = 0;  // knn: cells whose every donor was at NaN distance
+  std::uint64_t nanDonorCells = 0;      // knn: cells that took some donors at NaN distance
 };
 
 enum class Statistic { Mean, Median };
@@ -68,7 +68,7 @@ enum class Statistic { Mean, Median };
  * Copies target into out and fills each missing cell with the column statistic of `fit`.
  * Throws EmptyColumnError / InputValueError (see above).
  */
-ImputeStats SimpleImpute(Statistic statistic, const ColumnsView& fit, const ColumnsView& target,
-                         const OutputView& out, EmptyColumns empty, int threads);
+ImputeStats SimpleImpute(Statistic statistic, const ColumnsView& fit, const ColumnsView& target, const OutputView& out,
+                         EmptyColumns empty, int threads);
 
 }  // namespace hierimpute

@@ -73,13 +73,17 @@ std::vector<float> XgbFitPredict(const std::vector<float>& train, size_t n, size
       {"seed", std::to_string(params.seed)},
       {"nthread", std::to_string(params.nthread)},
   };
-  for (const auto& p : kv) Check(XGBoosterSetParam(booster.h, p[0].c_str(), p[1].c_str()), ("XGBoosterSetParam(" + p[0] + ")").c_str());
-  for (int it = 0; it < params.nEstimators; ++it) Check(XGBoosterUpdateOneIter(booster.h, it, dtrain.h), "XGBoosterUpdateOneIter");
+  for (const auto& p : kv)
+    Check(XGBoosterSetParam(booster.h, p[0].c_str(), p[1].c_str()), ("XGBoosterSetParam(" + p[0] + ")").c_str());
+  for (int it = 0; it < params.nEstimators; ++it)
+    Check(XGBoosterUpdateOneIter(booster.h, it, dtrain.h), "XGBoosterUpdateOneIter");
   Check(XGDMatrixCreateFromMat(query.data(), m, nFeat, missing, &dquery.h), "XGDMatrixCreateFromMat(query)");
   bst_ulong len = 0;
   const float* result = nullptr;
   Check(XGBoosterPredict(booster.h, dquery.h, 0, 0, 0, &len, &result), "XGBoosterPredict");
-  if (len != m) throw std::runtime_error("XGBoost: XGBoosterPredict returned " + std::to_string(len) + " values for " + std::to_string(m) + " rows");
+  if (len != m)
+    throw std::runtime_error("XGBoost: XGBoosterPredict returned " + std::to_string(len) + " values for " +
+                             std::to_string(m) + " rows");
   return std::vector<float>(result, result + m);  // copy before the booster frees its buffer
 }
 

@@ -9,12 +9,12 @@ namespace hierimpute {
 namespace trees {
 
 struct XgbParams {
-  int nEstimators = 100;        // boosting rounds (XGBRegressor n_estimators)
-  int maxDepth = 6;             // max_depth
-  double learningRate = 0.3;    // eta
+  int nEstimators = 100;      // boosting rounds (XGBRegressor n_estimators)
+  int maxDepth = 6;           // max_depth
+  double learningRate = 0.3;  // eta
   std::string treeMethod = "hist";
-  uint64_t seed = 0;            // xgboost `seed`
-  int nthread = 1;              // threads inside one booster
+  uint64_t seed = 0;  // xgboost `seed`
+  int nthread = 1;    // threads inside one booster
 };
 
 /**

@@ -7,6 +7,8 @@ import type { CommandModule } from 'yargs';
 export interface CommandEntry {
   readonly name: string;
   readonly describe: string;
+  // Each command has its own argv shape; the catalog holds them all, so their types are erased here.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly load: () => Promise<CommandModule<any, any>>;
 }
 
@@ -23,7 +25,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'plan',
-    describe: 'Predict a run\'s wall time, efficiency and critical path on several rank counts (real dispatcher, calibrated costs, virtual time)',
+    describe: "Predict a run's wall time, efficiency and critical path on several rank counts (real dispatcher, calibrated costs, virtual time)",
     load: async () => (await import('./plan.js')).planCommand,
   },
   {

@@ -93,8 +93,12 @@ export async function runImpute(args: ImputeArgs): Promise<ImputeSummary> {
   // column, not a method's internal row index.
   const data = await readImputable(args.input);
   if (options.empty_columns !== 'zero' && data.nRows > 0) {
-    const empty = emptyColumnError(args.input, data, engineAddon().columnStats(data.columns).observed,
-      'drop the column, or fill it with 0: --param empty_columns=zero');
+    const empty = emptyColumnError(
+      args.input,
+      data,
+      engineAddon().columnStats(data.columns).observed,
+      'drop the column, or fill it with 0: --param empty_columns=zero',
+    );
     if (empty) throw empty;
   }
   const imputed = await imputer.impute(data, 0, options, { seed: args.seed, threads: args.threads });
@@ -119,7 +123,9 @@ export const imputeCommand: CommandModule<object, ImputeArgs> = {
       .option('method', {
         type: 'string',
         demandOption: true,
-        describe: `imputation method: ${listMethods().map((m) => m.name).join(', ')}`,
+        describe: `imputation method: ${listMethods()
+          .map((m) => m.name)
+          .join(', ')}`,
       })
       .option('input', { type: 'string', demandOption: true, describe: 'table to impute (.csv with a header, or .arrow)' })
       .option('output', {
@@ -128,7 +134,11 @@ export const imputeCommand: CommandModule<object, ImputeArgs> = {
         describe: 'where to write the imputed table (.csv or .arrow, by extension; written atomically)',
       })
       .option('seed', { type: 'number', default: 0, describe: 'random seed (methods with randomness), an integer in [0, 2^32)' })
-      .option('threads', { type: 'number', default: 1, describe: 'kernel threads (default 1, as on MPI ranks); 0 = all cores; output never depends on it' })
+      .option('threads', {
+        type: 'number',
+        default: 1,
+        describe: 'kernel threads (default 1, as on MPI ranks); 0 = all cores; output never depends on it',
+      })
       .option('param', {
         type: 'string',
         array: true,

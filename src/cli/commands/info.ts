@@ -61,7 +61,13 @@ export async function gatherInfo(world: Communicator): Promise<InfoReport | unde
     mpiLibrary: world.libraryVersion(),
     mpiBuilt: hasMpi,
     mpiBuiltWith,
-    ...(hasMpi ? {} : { mpiHowToBuild: mpiBuildHowTo().map((l) => l.trim()).join(' ') }),
+    ...(hasMpi
+      ? {}
+      : {
+          mpiHowToBuild: mpiBuildHowTo()
+            .map((l) => l.trim())
+            .join(' '),
+        }),
     threadLevel: world.threadLevel(),
     xgboost: core.xgboostVersion(),
     tfBackend: describeTfBackend(),

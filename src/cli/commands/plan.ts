@@ -33,13 +33,15 @@ export function parseRanks(text: string): number[] {
     .map((s) => s.trim())
     .filter(Boolean)
     .map(Number);
-  if (!list.length || list.some((n) => !Number.isInteger(n) || n < 1 || n > 1_000_000)) throw new Error(`--ranks ${text}: expected a comma-separated list of integers >= 1`);
+  if (!list.length || list.some((n) => !Number.isInteger(n) || n < 1 || n > 1_000_000))
+    throw new Error(`--ranks ${text}: expected a comma-separated list of integers >= 1`);
   return [...new Set(list)].sort((a, b) => a - b);
 }
 
 /** How to split a node's cores between ranks and kernel threads, given the recommended rank count. */
 export function threadsAdvice(recommended: number | null, cores: number, threads: number): string {
-  if (recommended === null) return `ranks × threads: with ${cores} cores per node, prefer fewer ranks and --threads ${Math.max(1, cores)} on one rank (results never depend on --threads).`;
+  if (recommended === null)
+    return `ranks × threads: with ${cores} cores per node, prefer fewer ranks and --threads ${Math.max(1, cores)} on one rank (results never depend on --threads).`;
   const perNode = Math.max(1, Math.floor(cores / Math.max(1, threads)));
   if (recommended >= perNode) {
     const nodes = Math.ceil(recommended / perNode);
@@ -66,8 +68,16 @@ export const planCommand: CommandModule<object, PlanArgs> = {
       .option('preset', { type: 'string', describe: 'a built-in configuration (as for run: seed, quick)' })
       .option('seed', { type: 'number', describe: 'run seed (overrides the config file; default 0)' })
       .option('data', { type: 'string', demandOption: true, describe: 'folder of input tables (*.csv), as for run' })
-      .option('ranks', { type: 'string', default: DEFAULT_RANKS, describe: 'rank counts to predict (mpiexec -n N: rank 0 dispatches, N-1 work; 1 = one process)' })
-      .option('threads', { type: 'number', default: 1, describe: 'kernel threads per rank the run will use (the calibration times methods with them)' })
+      .option('ranks', {
+        type: 'string',
+        default: DEFAULT_RANKS,
+        describe: 'rank counts to predict (mpiexec -n N: rank 0 dispatches, N-1 work; 1 = one process)',
+      })
+      .option('threads', {
+        type: 'number',
+        default: 1,
+        describe: 'kernel threads per rank the run will use (the calibration times methods with them)',
+      })
       .option('sample-rows', { type: 'number', default: 500, describe: 'rows of each table the calibration times every method on' })
       .option('costs', {
         type: 'string',
@@ -75,12 +85,12 @@ export const planCommand: CommandModule<object, PlanArgs> = {
           'JSON cost model instead of calibrating: {"methods": {"knn": {"fixed_s": 0, "per_unit_s": 1e-9}}, "load_s": 0, "output_s": 0, "task_s": 0, ' +
           '"tables": {"<dataset>": {... per table}}} (plan --json prints the calibrated one as "costs")',
       })
-      .option('cores', { type: 'number', describe: 'cores per cluster node, for the ranks × threads advice (default: this machine\'s)' })
+      .option('cores', { type: 'number', describe: "cores per cluster node, for the ranks × threads advice (default: this machine's)" })
       .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
       .epilogue(
         'How: each table is loaded as a run loads it (its band row counts and load time); every method of the configuration runs once on a\n' +
-          'sample of each table (--sample-rows, half complete rows as fit data, half as the band to impute); one item\'s outputs and one node\'s\n' +
-          'storage are timed. Each prefix-tree node then costs its method\'s time scaled by this law:\n' +
+          "sample of each table (--sample-rows, half complete rows as fit data, half as the band to impute); one item's outputs and one node's\n" +
+          "storage are timed. Each prefix-tree node then costs its method's time scaled by this law:\n" +
           '  knn: F×T×k (target rows × fit rows); mean, median: F×k; iterative_*, xgboost: F×k² (a model per column); lstm, rnn: F×k\n' +
           '  (epochs × rows); gan: min(F, batch_size)×k (fixed iterations); F = fit rows (the band and every band before it), T = band rows, k = columns.\n' +
           'The real dispatcher then runs over virtual workers whose tasks last that long (plus a load when the worker does not hold the\n' +
@@ -138,10 +148,22 @@ export const planCommand: CommandModule<object, PlanArgs> = {
       `plan: ${expandSweep(config).length} sequences × ${tables.length} table(s), ${config.bands.length} bands: ${plan.nodes} nodes, ${plan.items} items; ` +
         `node work ${plan.node_seconds.toFixed(1)} s, critical path ${plan.critical_path_seconds.toFixed(1)} s`,
     );
-    out.push(argv.costs ? `costs from ${argv.costs}` : `calibrated in ${calibrationSeconds.toFixed(1)} s on samples of ≤ ${sampleRows} rows (--threads ${threads})`);
+    out.push(
+      argv.costs
+        ? `costs from ${argv.costs}`
+        : `calibrated in ${calibrationSeconds.toFixed(1)} s on samples of ≤ ${sampleRows} rows (--threads ${threads})`,
+    );
     out.push(`cost law: ${COST_LAW}`);
     const header = ['ranks', 'workers', 'wall (s)', 'efficiency', 'critical path (s)', 'idle share', 'dataset loads'];
-    const rows = plan.ranks.map((r) => [r.ranks, r.workers, r.seconds.toFixed(1), r.efficiency.toFixed(2), plan.critical_path_seconds.toFixed(1), r.idle_share.toFixed(2), r.dataset_loads]);
+    const rows = plan.ranks.map((r) => [
+      r.ranks,
+      r.workers,
+      r.seconds.toFixed(1),
+      r.efficiency.toFixed(2),
+      plan.critical_path_seconds.toFixed(1),
+      r.idle_share.toFixed(2),
+      r.dataset_loads,
+    ]);
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
     const line = (r: (string | number)[]): string => r.map((v, i) => String(v).padStart(widths[i]!)).join('  ');
     out.push('', line(header), ...rows.map(line), '');

@@ -39,14 +39,24 @@ export function resolveConfig(args: ConfigArgs): RunConfig {
   if (!args.config && !args.preset) throw new ConfigError(`give --config FILE (JSON or YAML) or --preset NAME (${Object.keys(PRESETS).join(', ')})`);
   const config = args.config ? readConfigFile(args.config) : presetConfig(args.preset!);
   if (args.seed === undefined) return config;
-  if (!Number.isSafeInteger(args.seed) || args.seed < 0 || args.seed > 0xffffffff) throw new ConfigError(`--seed must be an integer in [0, 2^32), got ${args.seed}`);
+  if (!Number.isSafeInteger(args.seed) || args.seed < 0 || args.seed > 0xffffffff)
+    throw new ConfigError(`--seed must be an integer in [0, 2^32), got ${args.seed}`);
   return { ...config, seed: args.seed };
 }
 
 function configOptions<T>(y: Argv<T>): Argv<T & ConfigArgs> {
   return y
-    .option('config', { type: 'string', describe: 'run configuration, JSON or YAML: {"bands": [{"width": 0.05, "methods": ["knn"]}, ...], "seed": 0, "params": {"knn": {"n_neighbors": 5}}, "band_all_missing": "impute"}' })
-    .option('preset', { type: 'string', choices: Object.keys(PRESETS), describe: 'a built-in configuration: seed = the full sweep (18 bands: knn, iterative_function, xgboost, lstm|rnn, gan|rnn; 64 sequences), quick = small tabular sweep' })
+    .option('config', {
+      type: 'string',
+      describe:
+        'run configuration, JSON or YAML: {"bands": [{"width": 0.05, "methods": ["knn"]}, ...], "seed": 0, "params": {"knn": {"n_neighbors": 5}}, "band_all_missing": "impute"}',
+    })
+    .option('preset', {
+      type: 'string',
+      choices: Object.keys(PRESETS),
+      describe:
+        'a built-in configuration: seed = the full sweep (18 bands: knn, iterative_function, xgboost, lstm|rnn, gan|rnn; 64 sequences), quick = small tabular sweep',
+    })
     .option('seed', { type: 'number', describe: 'run seed (overrides the config file; default 0)' }) as Argv<T & ConfigArgs>;
 }
 
@@ -87,7 +97,10 @@ export function evaluateOptions(
   if (!argv.evaluate) {
     const stray = (['holdout', 'holdout-seed', 'holdout-repeats', 'ensemble'] as const).filter((k) => argv[k] !== undefined).map((k) => `--${k}`);
     if (argv['refit-best']) stray.push('--refit-best');
-    if (stray.length) throw new Error(`${stray.join(', ')} only appl${stray.length > 1 ? 'y' : 'ies'} with --evaluate (add --evaluate, or drop ${stray.length > 1 ? 'them' : 'it'})`);
+    if (stray.length)
+      throw new Error(
+        `${stray.join(', ')} only appl${stray.length > 1 ? 'y' : 'ies'} with --evaluate (add --evaluate, or drop ${stray.length > 1 ? 'them' : 'it'})`,
+      );
     return undefined;
   }
   const opts: EvaluateOptions = {
@@ -112,7 +125,9 @@ export function checkOutKind(out: string, evaluate: boolean): void {
   if (!evaluate && evaluated)
     throw new ConfigError(`--out ${out} holds an --evaluate run (imputations of masked tables): add --evaluate, or use another --out`);
   if (evaluate && swept && !evaluated)
-    throw new ConfigError(`--out ${out} holds a plain run; an --evaluate run needs its own --out (it would replace those tables with imputations of masked ones)`);
+    throw new ConfigError(
+      `--out ${out} holds a plain run; an --evaluate run needs its own --out (it would replace those tables with imputations of masked ones)`,
+    );
 }
 
 export const runCommand: CommandModule<object, RunArgs> = {
@@ -121,23 +136,55 @@ export const runCommand: CommandModule<object, RunArgs> = {
   builder: (y) =>
     configOptions(y)
       .usage('$0 run --config FILE|--preset NAME --data DIR --out DIR [--seed N] [--threads N] [--lock-lease S] [--log-level L]')
-      .option('data', { type: 'string', demandOption: true, describe: 'folder of input tables (*.csv, header row, NA/NaN/empty = missing); never modified' })
-      .option('out', { type: 'string', demandOption: true, describe: 'output folder: sequences/, cache/ (checkpoints), logs/, plots/, run-summary.json' })
-      .option('threads', { type: 'number', describe: 'kernel threads per rank (default 1); 0 = all cores (for single-rank runs; results never depend on it)' })
+      .option('data', {
+        type: 'string',
+        demandOption: true,
+        describe: 'folder of input tables (*.csv, header row, NA/NaN/empty = missing); never modified',
+      })
+      .option('out', {
+        type: 'string',
+        demandOption: true,
+        describe: 'output folder: sequences/, cache/ (checkpoints), logs/, plots/, run-summary.json',
+      })
+      .option('threads', {
+        type: 'number',
+        describe: 'kernel threads per rank (default 1); 0 = all cores (for single-rank runs; results never depend on it)',
+      })
       .option('log-level', { type: 'string', choices: LOG_LEVELS, describe: 'console/log verbosity (default info)' })
       .option('lock-lease', {
         type: 'number',
         describe:
           `seconds after which a node claim that stopped being refreshed (its rank was killed, its host lost) is taken over by another rank or a rerun (default ${DEFAULT_LEASE_MS / 1000}). ` +
-          'Shorter: a rerun after a lost host waits less for that host\'s nodes. Too short: a rank frozen longer than the lease (swapping, SIGSTOP) loses its claim and the node is computed twice (outputs stay identical). See docs/locks.md',
+          "Shorter: a rerun after a lost host waits less for that host's nodes. Too short: a rank frozen longer than the lease (swapping, SIGSTOP) loses its claim and the node is computed twice (outputs stay identical). See docs/locks.md",
       })
       .option('progress', { type: 'boolean', default: true, describe: 'progress bar on a terminal (log lines otherwise)' })
-      .option('evaluate', { type: 'boolean', default: false, describe: 'hide a share of the observed cells first (OUT/holdout/), sweep the masked tables, score every sequence: OUT/leaderboard.csv, OUT/best_sequences.csv, OUT/report.html' })
-      .option('holdout', { type: 'number', describe: 'with --evaluate: share of each column\'s observed cells to hide, in (0, 1) (default 0.1; a column always keeps 2 observed cells)' })
+      .option('evaluate', {
+        type: 'boolean',
+        default: false,
+        describe:
+          'hide a share of the observed cells first (OUT/holdout/), sweep the masked tables, score every sequence: OUT/leaderboard.csv, OUT/best_sequences.csv, OUT/report.html',
+      })
+      .option('holdout', {
+        type: 'number',
+        describe: "with --evaluate: share of each column's observed cells to hide, in (0, 1) (default 0.1; a column always keeps 2 observed cells)",
+      })
       .option('holdout-seed', { type: 'number', describe: 'with --evaluate: seed of the holdout mask (default: the run seed)' })
-      .option('holdout-repeats', { type: 'number', describe: 'with --evaluate: independent holdouts (seeds derived from --holdout-seed), each a masked copy swept: R× the sweep; scores are means ± sd (default 1)' })
-      .option('refit-best', { type: 'boolean', default: false, describe: 'with --evaluate: impute each unmasked table with its recommended ensemble (the cell-wise mean of the top K candidates) -> OUT/best/<dataset>.csv' })
-      .option('ensemble', { type: 'number', describe: 'with --evaluate: average the top K candidates (1 = the best alone); default: K in {1,2,3,5,8} chosen on half of the hidden cells, scored on the other half' })
+      .option('holdout-repeats', {
+        type: 'number',
+        describe:
+          'with --evaluate: independent holdouts (seeds derived from --holdout-seed), each a masked copy swept: R× the sweep; scores are means ± sd (default 1)',
+      })
+      .option('refit-best', {
+        type: 'boolean',
+        default: false,
+        describe:
+          'with --evaluate: impute each unmasked table with its recommended ensemble (the cell-wise mean of the top K candidates) -> OUT/best/<dataset>.csv',
+      })
+      .option('ensemble', {
+        type: 'number',
+        describe:
+          'with --evaluate: average the top K candidates (1 = the best alone); default: K in {1,2,3,5,8} chosen on half of the hidden cells, scored on the other half',
+      })
       .epilogue(
         `${PRECEDENCE_HELP}\n\nOutputs: OUT/sequences/seq_<id>_<methods>/<dataset>.csv (+ .methods.csv, .bands.svg, methods_manifest.json),\n` +
           'OUT/imputation_sequence_index.csv, OUT/sequence_description.txt, OUT/run-summary.json, OUT/plots/*.svg, OUT/logs/.\n' +
@@ -170,7 +217,9 @@ export const sequencesCommand: CommandModule<object, ConfigArgs & { json: boolea
     configOptions(y)
       .usage('$0 sequences --config FILE|--preset NAME [--seed N] [--json]')
       .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
-      .epilogue('Settings: CLI flag > HIERIMPUTE_CONFIG / HIERIMPUTE_PRESET / HIERIMPUTE_SEED > config file > default.') as unknown as Argv<ConfigArgs & { json: boolean }>,
+      .epilogue('Settings: CLI flag > HIERIMPUTE_CONFIG / HIERIMPUTE_PRESET / HIERIMPUTE_SEED > config file > default.') as unknown as Argv<
+      ConfigArgs & { json: boolean }
+    >,
   handler: (argv) => {
     const config = resolveConfig(argv);
     const seqs = expandSweep(config);

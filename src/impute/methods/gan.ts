@@ -63,9 +63,16 @@ interface Mlp {
 function mlp(tf: Tf, d: number, h: number, seedFor: (i: number) => number): Mlp {
   const xavier = (fanIn: number, fanOut: number, i: number): TfTypes.Variable =>
     tf.tidy(() => tf.variable(tf.randomNormal([fanIn, fanOut], 0, 1 / Math.sqrt(fanIn / 2), 'float32', seedFor(i)), true));
-  const bias = (k: number, i: number): TfTypes.Variable => tf.tidy(() => tf.variable(tf.zeros([k]), true));
-  const vars = [xavier(2 * d, h, 0), bias(h, 0), xavier(h, h, 1), bias(h, 1), xavier(h, d, 2), bias(d, 2)];
-  const [w1, b1, w2, b2, w3, b3] = vars as [TfTypes.Variable, TfTypes.Variable, TfTypes.Variable, TfTypes.Variable, TfTypes.Variable, TfTypes.Variable];
+  const bias = (k: number): TfTypes.Variable => tf.tidy(() => tf.variable(tf.zeros([k]), true));
+  const vars = [xavier(2 * d, h, 0), bias(h), xavier(h, h, 1), bias(h), xavier(h, d, 2), bias(d)];
+  const [w1, b1, w2, b2, w3, b3] = vars as [
+    TfTypes.Variable,
+    TfTypes.Variable,
+    TfTypes.Variable,
+    TfTypes.Variable,
+    TfTypes.Variable,
+    TfTypes.Variable,
+  ];
   return {
     vars,
     apply: (a, b) =>
@@ -80,7 +87,8 @@ function mlp(tf: Tf, d: number, h: number, seedFor: (i: number) => number): Mlp 
 
 export const gan = defineImputer({
   name: METHOD,
-  summary: 'GAIN generative adversarial imputation (Yoon et al. 2018): generator/discriminator MLPs with hint mechanism (native C++ kernels or TensorFlow.js)',
+  summary:
+    'GAIN generative adversarial imputation (Yoon et al. 2018): generator/discriminator MLPs with hint mechanism (native C++ kernels or TensorFlow.js)',
   options: GAN_OPTIONS,
   async run(data, targetStart, o, ctx) {
     const engine = resolveEngine(METHOD, o.tf_backend);
@@ -122,14 +130,27 @@ export const gan = defineImputer({
             const m = tf.gather(prep.mask, idx) as TfTypes.Tensor2D;
             const z = tf.randomUniform([b, d], 0, 0.01, 'float32', deriveSeed(seed, 4, it));
             const xTilde = m.mul(x).add(tf.scalar(1).sub(m).mul(z)) as TfTypes.Tensor2D;
-            const hint = tf.randomUniform([b, d], 0, 1, 'float32', deriveSeed(seed, 5, it)).less(o.hint_rate).cast('float32').mul(m) as TfTypes.Tensor2D;
+            const hint = tf
+              .randomUniform([b, d], 0, 1, 'float32', deriveSeed(seed, 5, it))
+              .less(o.hint_rate)
+              .cast('float32')
+              .mul(m) as TfTypes.Tensor2D;
             return [x, m, xTilde, hint];
           });
           const combine = (g: TfTypes.Tensor2D): TfTypes.Tensor2D => x.mul(m).add(tf.scalar(1).sub(m).mul(g)) as TfTypes.Tensor2D;
           optD.minimize(
             () => {
               const dProb = D.apply(combine(G.apply(xTilde, m)), hint);
-              return tf.neg(tf.mean(m.mul(tf.log(dProb.add(EPS))).add(tf.scalar(1).sub(m).mul(tf.log(tf.scalar(1).sub(dProb).add(EPS)))))) as TfTypes.Scalar;
+              return tf.neg(
+                tf.mean(
+                  m.mul(tf.log(dProb.add(EPS))).add(
+                    tf
+                      .scalar(1)
+                      .sub(m)
+                      .mul(tf.log(tf.scalar(1).sub(dProb).add(EPS))),
+                  ),
+                ),
+              ) as TfTypes.Scalar;
             },
             false,
             D.vars,
@@ -138,7 +159,14 @@ export const gan = defineImputer({
             () => {
               const g = G.apply(xTilde, m);
               const dProb = D.apply(combine(g), hint);
-              const adversarial = tf.neg(tf.mean(tf.scalar(1).sub(m).mul(tf.log(dProb.add(EPS)))));
+              const adversarial = tf.neg(
+                tf.mean(
+                  tf
+                    .scalar(1)
+                    .sub(m)
+                    .mul(tf.log(dProb.add(EPS))),
+                ),
+              );
               const mse = tf.mean(tf.square(m.mul(x).sub(m.mul(g)))).div(tf.maximum(tf.mean(m), EPS));
               return adversarial.add(mse.mul(o.alpha)) as TfTypes.Scalar;
             },

@@ -146,7 +146,13 @@ export async function runMice(
   } catch (err) {
     throw kernelError(method, err);
   }
-  return { matrix: makeMatrix(data.names, res.columns), nIter: res.nIter, converged: res.converged, clipped: res.clipped, divergence: res.divergence };
+  return {
+    matrix: makeMatrix(data.names, res.columns),
+    nIter: res.nIter,
+    converged: res.converged,
+    clipped: res.clipped,
+    divergence: res.divergence,
+  };
 }
 
 /** MICE with a native ExtraTrees regressor (sklearn IterativeImputer(ExtraTreesRegressor(n_estimators=10)), max_iter=10). */
@@ -155,7 +161,13 @@ export const iterativeSimple = defineImputer({
   summary: 'MICE (sklearn IterativeImputer semantics) with a native ExtraTrees regressor, 10 trees, 10 sweeps',
   options: ITERATIVE_SIMPLE_OPTIONS,
   async run(data, targetStart, options, ctx) {
-    return imputeMice('iterative_simple', data, targetStart, { ...options, estimator: 'extratrees', max_depth: 0, learning_rate: 0.3, divergence: 'clip' }, ctx);
+    return imputeMice(
+      'iterative_simple',
+      data,
+      targetStart,
+      { ...options, estimator: 'extratrees', max_depth: 0, learning_rate: 0.3, divergence: 'clip' },
+      ctx,
+    );
   },
 });
 
@@ -179,7 +191,13 @@ export const iterativeLinear = defineImputer({
   summary: "sklearn's default IterativeImputer(): MICE with BayesianRidge per column (native, float64), 10 sweeps, divergence guard",
   options: ITERATIVE_LINEAR_OPTIONS,
   async run(data, targetStart, options, ctx) {
-    return imputeMice('iterative_linear', data, targetStart, { ...options, estimator: 'bayesian_ridge', n_estimators: 0, max_depth: 0, learning_rate: 0.3 }, ctx);
+    return imputeMice(
+      'iterative_linear',
+      data,
+      targetStart,
+      { ...options, estimator: 'bayesian_ridge', n_estimators: 0, max_depth: 0, learning_rate: 0.3 },
+      ctx,
+    );
   },
 });
 

@@ -50,12 +50,7 @@ export type KnnWeights = KnnOptions['weights'];
  * KNN with explicit fit rows (donors) and target rows (receivers): scikit-learn's
  * KNNImputer(...).fit(fit).transform(target). Options missing from `options` take their defaults.
  */
-export async function knnFitTransform(
-  fit: Matrix,
-  target: Matrix,
-  options: Partial<KnnOptions> = {},
-  threads = 1,
-): Promise<ImputeOutcome> {
+export async function knnFitTransform(fit: Matrix, target: Matrix, options: Partial<KnnOptions> = {}, threads = 1): Promise<ImputeOutcome> {
   const o = checkOptions('knn', KNN_OPTIONS, options);
   checkThreads('knn', threads);
   if (fit.columns.length !== target.columns.length)

@@ -144,7 +144,10 @@ export function checkTarget(method: string, data: Matrix, targetStart: number): 
 
 /** Copies rows targetStart.. of every column (used when there is nothing to impute). */
 export function copyTarget(data: Matrix, targetStart: number): Matrix {
-  return makeMatrix(data.names, data.columns.map((c) => c.slice(targetStart)));
+  return makeMatrix(
+    data.names,
+    data.columns.map((c) => c.slice(targetStart)),
+  );
 }
 
 /**
@@ -170,8 +173,7 @@ export function scanTable(method: string, data: Matrix, emptyColumns: EmptyColum
       rowObserved[i] = 1;
     }
   }
-  if (counts.every((c) => c === 0))
-    throw new RangeError(`${method}: all ${n * d} cells of the table are missing; there is nothing to learn from`);
+  if (counts.every((c) => c === 0)) throw new RangeError(`${method}: all ${n * d} cells of the table are missing; there is nothing to learn from`);
   const empty = [...counts].map((c, j) => (c === 0 ? j : -1)).filter((j) => j >= 0);
   if (empty.length > 0 && emptyColumns === 'error')
     throw new RangeError(
@@ -198,7 +200,10 @@ export function prepare(tf: Tf, method: string, data: Matrix, targetStart: numbe
   const emptyFlags = new Float32Array(d);
   for (const j of empty) emptyFlags[j] = 1;
   const t = tf.tidy(() => {
-    let raw = tf.stack(data.columns.map((c) => tf.tensor1d(c, 'float32')), 1) as Tensor2D;
+    let raw = tf.stack(
+      data.columns.map((c) => tf.tensor1d(c, 'float32')),
+      1,
+    ) as Tensor2D;
     let observed = tf.logicalNot(tf.isNaN(raw));
     if (empty.length > 0) {
       const isEmpty = tf.tensor2d(emptyFlags, [1, d]).cast('bool').tile([n, 1]);
@@ -316,9 +321,7 @@ export async function runNeural(
       const pred = await train(tf, prep, seed, backend);
       try {
         const out = finish(tf, method, data, prep, pred);
-        log.verbose(
-          `${method}: trained on ${prep.n} x ${prep.d} (backend ${backend}) in ${((performance.now() - started) / 1000).toFixed(2)} s`,
-        );
+        log.verbose(`${method}: trained on ${prep.n} x ${prep.d} (backend ${backend}) in ${((performance.now() - started) / 1000).toFixed(2)} s`);
         return out;
       } finally {
         pred.dispose();

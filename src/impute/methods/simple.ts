@@ -52,9 +52,7 @@ export function kernelError(method: string, err: unknown): Error {
   const e = err as NativeKernelError;
   let message = `${method}: ${e.message}`;
   if (e.code === 'HIERIMPUTE_EMPTY_COLUMN')
-    message +=
-      '. Fixes: drop that column from the input, or fill it with 0 with option empty_columns=zero ' +
-      '(CLI: --param empty_columns=zero)';
+    message += '. Fixes: drop that column from the input, or fill it with 0 with option empty_columns=zero ' + '(CLI: --param empty_columns=zero)';
   const out = new Error(message, { cause: err }) as NativeKernelError;
   if (e.code !== undefined) out.code = e.code;
   if (e.column !== undefined) out.column = e.column;
@@ -99,10 +97,7 @@ function simpleImputer(statistic: 'mean' | 'median', summary: string): SchemaImp
 }
 
 /** Column mean of the observed cells (sklearn SimpleImputer(strategy='mean')). */
-export const mean = simpleImputer(
-  'mean',
-  'column mean of the observed cells (sklearn SimpleImputer strategy=mean)',
-);
+export const mean = simpleImputer('mean', 'column mean of the observed cells (sklearn SimpleImputer strategy=mean)');
 
 /** Column median of the observed cells (sklearn SimpleImputer(strategy='median')). */
 export const median = simpleImputer(
