@@ -9,14 +9,6 @@ export const TAG_HELLO = 5;
 
 export type Tag = typeof TAG_TASK | typeof TAG_DONE | typeof TAG_STOP | typeof TAG_ERROR | typeof TAG_HELLO;
 
-export const TAG_NAMES: Readonly<Record<Tag, string>> = {
-  [TAG_TASK]: 'TAG_TASK',
-  [TAG_DONE]: 'TAG_DONE',
-  [TAG_STOP]: 'TAG_STOP',
-  [TAG_ERROR]: 'TAG_ERROR',
-  [TAG_HELLO]: 'TAG_HELLO',
-};
-
 export function isTag(t: number): t is Tag {
   return t === TAG_TASK || t === TAG_DONE || t === TAG_STOP || t === TAG_ERROR || t === TAG_HELLO;
 }
