@@ -29,31 +29,14 @@
 // single-threaded. XGBoost as the MICE estimator always trains single-threaded (xgboost's multi-threaded
 // hist is not guaranteed to be thread-count invariant).
 // No file is written: everything stays in memory, so ranks sharing a folder never race on a temporary file.
-import { coreAddon, type MiceNativeResult } from '../../bindings/core.js';
+import { coreAddon, type MiceNativeParams, type MiceNativeResult } from '../../bindings/core.js';
 import { makeMatrix, type Matrix } from '../../tables/matrix.js';
 import { checkTargetStart } from '../context.js';
 import { defineImputer, defineOptions, type OptionsOf } from '../schema.js';
 import type { ImputeContext } from '../types.js';
-import { EMPTY_COLUMNS_OPTION, type EmptyColumnsRule, kernelError } from './simple.js';
+import { EMPTY_COLUMNS_OPTION, kernelError } from './simple.js';
 
-/** Parameters of the native MICE kernel (CoreAddon.miceImpute, native/core/trees_binding.cc). */
-export interface MiceNativeParams {
-  estimator: MiceEstimatorName;
-  /** Trees (ExtraTrees, random forest) or XGBoost boosting rounds; ignored by bayesian_ridge. */
-  nEstimators: number;
-  /** ExtraTrees / random forest: 0 = unlimited; XGBoost: tree depth. */
-  maxDepth: number;
-  learningRate: number;
-  maxIter: number;
-  tol: number;
-  seed: number;
-  threads: number;
-  /** A column with no observed value: 'error' (default) or 'zero'. */
-  emptyColumns?: EmptyColumnsRule;
-  /** bayesian_ridge only: what a divergent run does (default 'clip'). */
-  divergence?: DivergenceRule;
-}
-export type { MiceNativeResult } from '../../bindings/core.js';
+export type { MiceNativeParams, MiceNativeResult } from '../../bindings/core.js';
 
 const MAX_ITER_OPTION = {
   type: 'int',

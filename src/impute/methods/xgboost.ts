@@ -13,22 +13,14 @@
 // empty_columns='error' (default) rejects with an error naming the column (code
 // HIERIMPUTE_EMPTY_COLUMN), 'zero' fills its missing target cells with 0; a row with no observed cell -> predicted from the trees'
 // default (missing) directions. No XGBoost log output (verbosity 0).
-import { coreAddon } from '../../bindings/core.js';
+import { coreAddon, type XgboostNativeParams } from '../../bindings/core.js';
 import { makeMatrix, type Matrix } from '../../tables/matrix.js';
 import { checkTargetStart } from '../context.js';
 import { defineImputer, defineOptions, type OptionsOf } from '../schema.js';
-import { EMPTY_COLUMNS_OPTION, type EmptyColumnsRule, kernelError } from './simple.js';
+import { EMPTY_COLUMNS_OPTION, kernelError } from './simple.js';
 
-export interface XgboostNativeParams {
-  nEstimators: number;
-  maxDepth: number;
-  learningRate: number;
-  treeMethod: 'hist' | 'approx' | 'exact';
-  seed: number;
-  threads: number;
-  /** A column to impute with no observed value: 'error' (default) or 'zero'. */
-  emptyColumns?: EmptyColumnsRule;
-}
+/** Parameters of the native XGBoost imputer (declared with the addon in src/bindings/core.ts). */
+export type { XgboostNativeParams } from '../../bindings/core.js';
 
 export const XGBOOST_OPTIONS = defineOptions({
   n_estimators: { type: 'int', default: 100, min: 1, description: 'boosting rounds' },
