@@ -1,16 +1,18 @@
-// Ping-pong between 2 ranks: 8-byte half-round-trip latency and 4 MiB bandwidth of the Node
-// binding vs the plain-C program built by the same CMake and vs mpi4py (buffer path: Send/Recv on
-// numpy arrays; pickle path: send/recv of bytes objects), all in the same run, with the same
-// mpiexec flags. Repeats are interleaved (C, mpi4py, binding, C, ...) so that load from other
-// processes hits every contender alike; the table shows medians. Each run reports the median over
-// 20 blocks of rounds (block_half_rtt_us: blocks in which a rank was descheduled by other work on
-// a shared machine drop out), and the table takes the median of those over the repeats.
+// Ping-pong between 2 ranks: 8-byte half-round-trip latency and the bandwidth of 1, 4 and 16 MiB
+// messages, of the Node binding vs the plain-C program built by the same CMake and vs mpi4py
+// (buffer path: Send/Recv on numpy arrays; pickle path: send/recv of bytes objects), all in the
+// same run, with the same mpiexec flags. Repeats are interleaved (C, mpi4py, binding, C, ...) so
+// that load from other processes hits every contender alike; the table shows medians. Each run
+// reports the median over 20 blocks of rounds (block_half_rtt_us: blocks in which a rank was
+// descheduled by other work on a shared machine drop out), and the table takes the median of those
+// over the repeats.
 // The binding runs twice: with recvSync() (what a ping-pong should use) and with `await recv()`
 // (the promise path the task farm uses).
 // The C program is not part of the default build (consumers never need it): it is built here, in
 // the build folder the addons came from, before the first measurement. mpi4py is optional: without
 // an importable mpi4py + numpy (HIERIMPUTE_PYTHON, python3, /usr/bin/python3 are tried) its
-// columns are skipped with a message.
+// columns are skipped with a message. BENCH_CASES=latency (or bandwidth, or 16 MiB: any part of a
+// case's name, comma-separated) runs only the matching cases.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,16 +21,32 @@ import { buildInfo, root, run, mpiexecArgv } from '../test/helpers/mpirun.js';
 import { median, printTable } from './util.js';
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
-const cases = [
+// Bandwidth = message size / half round trip of the median block (as for the latency). The large
+// sizes take the binding's large-message path (header message + body straight from and into the
+// caller's buffers); at 16 MiB a block is 3 rounds. The goal compares the binding with C on the same
+// kind of memory (malloc'd, 4 KiB pages, like a Node Buffer). "C huge pages" runs the C program on
+// MADV_HUGEPAGE memory, as numpy allocates arrays of 4 MiB and more: on one host a large message is
+// one kernel copy (CMA) that pins the sender's pages one at a time, so the page size shows directly
+// (and is why mpi4py can beat plain C from 4 MiB up); see docs/mpi.md.
+const allCases = [
   { name: 'latency 8 B', bytes: 8, iters: 20000, metric: 'half_rtt_us' },
+  { name: 'bandwidth 1 MiB', bytes: 1 << 20, iters: 400, metric: 'bandwidth_Bps' },
   { name: 'bandwidth 4 MiB', bytes: 4 << 20, iters: 200, metric: 'bandwidth_Bps' },
+  { name: 'bandwidth 16 MiB', bytes: 16 << 20, iters: 60, metric: 'bandwidth_Bps' },
 ];
+const wantedCases = (process.env.BENCH_CASES ?? '')
+  .split(',')
+  .map((w) => w.trim())
+  .filter(Boolean);
+const cases = wantedCases.length ? allCases.filter((c) => wantedCases.some((w) => c.name.includes(w))) : allCases;
 
 function commandFor(kind, c, python) {
   const sizeArgs = [String(c.bytes), String(c.iters)];
   switch (kind) {
     case 'c':
       return [buildInfo().pingpong, ...sizeArgs];
+    case 'c-huge':
+      return [buildInfo().pingpong, ...sizeArgs, 'hugepages'];
     case 'node':
       return [process.execPath, join(root, 'bench', 'pingpong-node.js'), ...sizeArgs, 'sync'];
     case 'node-promise':
@@ -96,9 +114,10 @@ export async function main() {
     return;
   }
   const python = findPython();
-  const kinds = ['c', ...(python ? ['mpi4py-buffer', 'mpi4py-pickle'] : []), 'node', 'node-promise'];
   const rows = [];
   for (const c of cases) {
+    const huge = c.metric === 'bandwidth_Bps' ? ['c-huge'] : [];
+    const kinds = ['c', ...huge, ...(python ? ['mpi4py-buffer', 'mpi4py-pickle'] : []), 'node', 'node-promise'];
     const samples = Object.fromEntries(kinds.map((k) => [k, []]));
     for (let i = 0; i < REPEATS; i++) for (const k of kinds) samples[k].push(await once(k, c, python));
     const m = Object.fromEntries(kinds.map((k) => [k, median(samples[k])]));
@@ -107,6 +126,7 @@ export async function main() {
     rows.push([
       c.name,
       fmt(c, m.c),
+      huge.length ? fmt(c, m['c-huge']) : 'n/a',
       python ? fmt(c, m['mpi4py-buffer']) : 'n/a',
       python ? fmt(c, m['mpi4py-pickle']) : 'n/a',
       fmt(c, m.node),
@@ -119,7 +139,18 @@ export async function main() {
   }
   printTable(
     `MPI ping-pong, 2 ranks (${buildInfo().mpiFlavor}), medians of ${REPEATS} interleaved runs; ratios: binding (recvSync) time / baseline time`,
-    ['case', 'C', 'mpi4py buffer', 'mpi4py pickle', 'binding recvSync', 'binding await recv', 'recvSync/C', 'recvSync/mpi4py buf', 'goal'],
+    [
+      'case',
+      'C',
+      'C huge pages',
+      'mpi4py buffer',
+      'mpi4py pickle',
+      'binding recvSync',
+      'binding await recv',
+      'recvSync/C',
+      'recvSync/mpi4py buf',
+      'goal',
+    ],
     rows,
   );
 }

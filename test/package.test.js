@@ -237,5 +237,10 @@ test('npm pack: the tarball holds what a consumer needs to install and import it
       assert.ok(shipped.has(relative('.', f)), `${sub} -> ${f} is shipped`);
   }
   assert.ok(shipped.has(pkg.bin.hierimpute), 'the bin is shipped');
-  if (existsSync(join(root, 'LICENSE'))) assert.ok(shipped.has('LICENSE'));
+  // npm ships LICENSE whatever "files" says; the file must exist and match the declared license.
+  assert.ok(shipped.has('LICENSE'), 'LICENSE is in the tarball');
+  assert.equal(pkg.license, 'MIT');
+  const license = readFileSync(join(root, 'LICENSE'), 'utf8');
+  assert.match(license, /^MIT License\n/);
+  assert.match(license, /^Copyright \(c\) \d{4} the hierimpute authors$/m);
 });

@@ -11,6 +11,14 @@
 // MPI's non-overtaking rule (same source, tag, communicator) keeps the pair together; the
 // receiver takes both in one native call, so no other receive can come between them.
 //
+// State: MPI itself is per process (init, finalize, the thread level), so the two flags that mirror
+// it are process-wide. Everything that holds a JS value or belongs to one caller (the status array,
+// the requests in flight and the JS buffers they send from, the receive scratch buffer) is per
+// environment: an MpiEnv, created when an environment (the main thread, or a worker thread that
+// loads the addon) loads the addon, handed to each function as its data, and freed by a cleanup hook
+// when that environment is torn down, while it can still release its references. No
+// Napi::Reference outlives its environment.
+//
 // Latency: a small-message round costs two N-API calls (send, tryRecv) and no heap allocation
 // here. A receive that has to wait pre-posts an MPI_Irecv and spins on MPI_Test (the message is
 // matched and copied on arrival by the progress engine, cheaper than MPI_Improbe + MPI_Mrecv
@@ -20,6 +28,7 @@
 #include <mpi.h>
 #include <napi.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <memory>
@@ -39,24 +48,71 @@ struct Pending {
   Napi::Reference<Napi::Value> keep;  // large sends: keeps the JS buffer alive
 };
 
-int32_t* g_status = nullptr;  // [source, tag, kind, length] of the last receive
-Napi::Reference<Napi::Value> g_status_ref;
+// Process-wide, like MPI's own state. g_live is set after MPI_Init_thread and cleared before
+// MPI_Finalize (this addon is the only one that calls them): it spares the hot calls two
+// MPI_Initialized/MPI_Finalized queries each. Atomic (relaxed: a plain load on x86) because two
+// environments on two threads may both load the addon.
+std::atomic<int> g_provided{-1};
+std::atomic<bool> g_live{false};
 
-std::unordered_map<uint32_t, std::unique_ptr<Pending>> g_pending;
-uint32_t g_next_id = 1;
-int g_provided = -1;
-std::vector<char> g_scratch(kSmallMessage + 1);
-// A record of a send that completed at once, kept for the next send: no allocation per message.
-std::unique_ptr<Pending> g_spare;
-// Set after MPI_Init_thread, cleared before MPI_Finalize (this addon is the only one that calls
-// them): spares the hot calls two MPI_Initialized/MPI_Finalized queries each.
-bool g_live = false;
-
-uint32_t NextId() {
-  uint32_t id = g_next_id++;
-  if (g_next_id == 0) g_next_id = 1;  // 0 means "already complete"
-  return id;
+void CancelAndFree(Pending& p) {
+  for (auto& r : p.requests) {
+    if (r == MPI_REQUEST_NULL) continue;
+    MPI_Cancel(&r);
+    MPI_Request_free(&r);
+  }
 }
+
+// Per-environment state (see the top of this file).
+struct MpiEnv {
+  int32_t* status = nullptr;  // [source, tag, kind, length] of the last receive
+  Napi::Reference<Napi::Value> status_ref;
+  std::unordered_map<uint32_t, std::unique_ptr<Pending>> pending;
+  uint32_t next_id = 1;
+  std::vector<char> scratch = std::vector<char>(kSmallMessage + 1);
+  // A record of a send that completed at once, kept for the next send: no allocation per message.
+  std::unique_ptr<Pending> spare;
+  // Records of requests that were cancelled but that MPI may still read (MPI_Finalize failed).
+  std::vector<std::unique_ptr<Pending>> orphans;
+
+  uint32_t NextId() {
+    uint32_t id = next_id++;
+    if (next_id == 0) next_id = 1;  // 0 means "already complete"
+    return id;
+  }
+
+  // Drops a record that MPI may still read: its JS reference is released (the environment must not
+  // be outlived by it), its own buffer is leaked.
+  static void Abandon(std::unique_ptr<Pending>& p) {
+    p->keep.Reset();
+    p.release();
+  }
+
+  // The environment is going away (a worker thread that ends, or a process that exits without
+  // finalize()); it can still release references here. MPI may stay live for the rest of the process
+  // (another environment may use it), so a request still in flight is cancelled and freed, and its
+  // record abandoned. Its JS buffer cannot outlive the environment whatever is done here:
+  // finalize() after every send completed (the Communicator's contract) is what makes an ending
+  // environment safe.
+  void Teardown() {
+    const bool live = g_live.load(std::memory_order_relaxed);
+    for (auto& [id, p] : pending) {
+      int done = 1;
+      if (live && MPI_Testall(2, p->requests, &done, MPI_STATUSES_IGNORE) != MPI_SUCCESS) done = 0;
+      if (done || !live) continue;  // complete, or MPI finalized: nothing reads the buffers any more
+      CancelAndFree(*p);
+      Abandon(p);
+    }
+    pending.clear();
+    for (auto& p : orphans) Abandon(p);
+    orphans.clear();
+    spare.reset();
+    status = nullptr;
+    status_ref.Reset();
+  }
+};
+
+MpiEnv& Data(const Napi::CallbackInfo& info) { return *static_cast<MpiEnv*>(info.Data()); }
 
 [[noreturn]] void ThrowMpi(Napi::Env env, int rc, const char* what) {
   char msg[MPI_MAX_ERROR_STRING];
@@ -83,7 +139,7 @@ bool IsFinalized() {
 }
 
 void RequireLive(Napi::Env env) {
-  if (g_live) return;
+  if (g_live.load(std::memory_order_relaxed)) return;
   if (!IsInitialized() || IsFinalized()) throw Napi::Error::New(env, "MPI is not initialized (or already finalized)");
 }
 
@@ -114,7 +170,7 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
   MPI_CHECK(env, MPI_Init_thread(nullptr, nullptr, required, &provided));
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   g_provided = provided;
-  g_live = true;
+  g_live.store(true, std::memory_order_relaxed);
   return Napi::Number::New(env, provided);
 }
 
@@ -161,13 +217,14 @@ Napi::Value ThreadLevelNames(const Napi::CallbackInfo& info) {
 // send(dest, tag, kind, bytes) -> 0 when already complete, else a request id for test()
 Napi::Value Send(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  MpiEnv& d = Data(info);
   RequireLive(env);
   int dest = info[0].As<Napi::Number>().Int32Value();
   int tag = info[1].As<Napi::Number>().Int32Value();
   auto kind = static_cast<unsigned char>(info[2].As<Napi::Number>().Uint32Value());
   Napi::Uint8Array body = info[3].As<Napi::Uint8Array>();
   size_t n = body.ByteLength();
-  std::unique_ptr<Pending> p = g_spare ? std::move(g_spare) : std::make_unique<Pending>();
+  std::unique_ptr<Pending> p = d.spare ? std::move(d.spare) : std::make_unique<Pending>();
   if (n <= kSmallMessage) {
     p->owned.resize(n + 1);
     p->owned[0] = static_cast<char>(kind);
@@ -186,7 +243,7 @@ Napi::Value Send(const Napi::CallbackInfo& info) {
                              &p->requests[0]));
     int rc = MPI_Isend(body.Data(), static_cast<int>(n), MPI_BYTE, dest, tag, MPI_COMM_WORLD, &p->requests[1]);
     if (rc != MPI_SUCCESS) {
-      g_pending.emplace(NextId(), std::move(p));  // the header send may still read its buffer
+      d.pending.emplace(d.NextId(), std::move(p));  // the header send may still read its buffer
       ThrowMpi(env, rc, "MPI_Isend");
     }
   }
@@ -194,12 +251,12 @@ Napi::Value Send(const Napi::CallbackInfo& info) {
   int rc = MPI_Testall(2, p->requests, &done, MPI_STATUSES_IGNORE);
   if (rc == MPI_SUCCESS && done) {
     p->keep.Reset();
-    g_spare = std::move(p);  // MPI is done with its buffers (requests are MPI_REQUEST_NULL again)
+    d.spare = std::move(p);  // MPI is done with its buffers (requests are MPI_REQUEST_NULL again)
     return Napi::Number::New(env, 0);
   }
   // Still in flight (or failed): the record owns the buffers MPI may be reading, keep it.
-  uint32_t id = NextId();
-  g_pending.emplace(id, std::move(p));
+  uint32_t id = d.NextId();
+  d.pending.emplace(id, std::move(p));
   if (rc != MPI_SUCCESS) ThrowMpi(env, rc, "MPI_Testall");
   return Napi::Number::New(env, id);
 }
@@ -207,31 +264,33 @@ Napi::Value Send(const Napi::CallbackInfo& info) {
 // test(id) -> true when the request completed (and is released)
 Napi::Value Test(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  MpiEnv& d = Data(info);
   uint32_t id = info[0].As<Napi::Number>().Uint32Value();
-  auto it = g_pending.find(id);
-  if (it == g_pending.end()) return Napi::Boolean::New(env, true);
+  auto it = d.pending.find(id);
+  if (it == d.pending.end()) return Napi::Boolean::New(env, true);
   int done = 0;
   MPI_CHECK(env, MPI_Testall(2, it->second->requests, &done, MPI_STATUSES_IGNORE));
   if (done) {
-    if (!g_spare) {
+    if (!d.spare) {
       it->second->keep.Reset();
-      g_spare = std::move(it->second);
+      d.spare = std::move(it->second);
     }
-    g_pending.erase(it);
+    d.pending.erase(it);
   }
   return Napi::Boolean::New(env, done != 0);
 }
 
 Napi::Value PendingCount(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), static_cast<double>(g_pending.size()));
+  return Napi::Number::New(info.Env(), static_cast<double>(Data(info).pending.size()));
 }
 
 // setStatusArray(Int32Array(4)): where tryRecv reports [source, tag, kind, length].
 Napi::Value SetStatusArray(const Napi::CallbackInfo& info) {
   Napi::Int32Array a = info[0].As<Napi::Int32Array>();
   if (a.ElementLength() < 4) throw Napi::RangeError::New(info.Env(), "status array needs 4 elements");
-  g_status_ref = Napi::Persistent(info[0]);
-  g_status = a.Data();
+  MpiEnv& d = Data(info);
+  d.status_ref = Napi::Persistent(info[0]);
+  d.status = a.Data();
   return info.Env().Undefined();
 }
 
@@ -239,9 +298,9 @@ Napi::Value SetStatusArray(const Napi::CallbackInfo& info) {
   throw Napi::Error::New(env, "received an MPI message that does not carry the hierimpute codec header");
 }
 
-// Receives the next message matching (source, tag) into g_scratch, waiting at most spin µs.
+// Receives the next message matching (source, tag) into scratch, waiting at most spin µs.
 // Returns its byte count (status filled), or -1 when none came (nothing consumed).
-int ReceiveHead(Napi::Env env, int source, int tag, double spin, MPI_Status* status) {
+int ReceiveHead(Napi::Env env, std::vector<char>& scratch, int source, int tag, double spin, MPI_Status* status) {
   // Already here (the usual case when polled from the event loop): take it from the
   // unexpected queue. MPI_Improbe/MPI_Mrecv, because the size is not known before matching.
   int flag = 0;
@@ -256,7 +315,7 @@ int ReceiveHead(Napi::Env env, int source, int tag, double spin, MPI_Status* sta
       MPI_Mrecv(sink.data(), count, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
       ThrowNotCodec(env);
     }
-    MPI_CHECK(env, MPI_Mrecv(g_scratch.data(), count, MPI_BYTE, &msg, MPI_STATUS_IGNORE));
+    MPI_CHECK(env, MPI_Mrecv(scratch.data(), count, MPI_BYTE, &msg, MPI_STATUS_IGNORE));
     return count;
   }
   if (spin <= 0) return -1;
@@ -264,8 +323,8 @@ int ReceiveHead(Napi::Env env, int source, int tag, double spin, MPI_Status* sta
   // arrival, and spin on MPI_Test. Reading the clock costs about as much as a test, so it is read
   // every 32 tests only.
   MPI_Request req = MPI_REQUEST_NULL;
-  MPI_CHECK(env, MPI_Irecv(g_scratch.data(), static_cast<int>(g_scratch.size()), MPI_BYTE, source, tag, MPI_COMM_WORLD,
-                           &req));
+  MPI_CHECK(env,
+            MPI_Irecv(scratch.data(), static_cast<int>(scratch.size()), MPI_BYTE, source, tag, MPI_COMM_WORLD, &req));
   const auto start = std::chrono::steady_clock::now();
   int done = 0;
   for (unsigned i = 1;; ++i) {
@@ -299,20 +358,21 @@ int ReceiveHead(Napi::Env env, int source, int tag, double spin, MPI_Status* sta
 // [source, tag, kind, body length]. One N-API call per message, no allocation with `into`.
 Napi::Value TryRecv(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (g_status == nullptr) throw Napi::Error::New(env, "tryRecv before setStatusArray");
+  MpiEnv& d = Data(info);
+  if (d.status == nullptr) throw Napi::Error::New(env, "tryRecv before setStatusArray");
   int source = Source(info[0]);
   int tag = Tag(info[1]);
   double spin = info.Length() > 2 && info[2].IsNumber() ? info[2].As<Napi::Number>().DoubleValue() : 0;
   MPI_Status status;
-  int count = ReceiveHead(env, source, tag, spin, &status);
+  int count = ReceiveHead(env, d.scratch, source, tag, spin, &status);
   if (count < 0) return env.Null();
-  auto header = static_cast<unsigned char>(g_scratch[0]);
+  auto header = static_cast<unsigned char>(d.scratch[0]);
   bool large = (header & kLargeFlag) != 0;
   size_t n = static_cast<size_t>(count) - 1;
   if (large) {
     uint64_t len = 0;
     if (static_cast<size_t>(count) < 1 + sizeof len) ThrowNotCodec(env);
-    std::memcpy(&len, g_scratch.data() + 1, sizeof len);
+    std::memcpy(&len, d.scratch.data() + 1, sizeof len);
     n = static_cast<size_t>(len);
   }
   Napi::Value payload;
@@ -333,12 +393,12 @@ Napi::Value TryRecv(const Napi::CallbackInfo& info) {
     MPI_CHECK(env, MPI_Recv(target, static_cast<int>(n), MPI_BYTE, status.MPI_SOURCE, status.MPI_TAG, MPI_COMM_WORLD,
                             MPI_STATUS_IGNORE));
   } else if (n) {
-    std::memcpy(target, g_scratch.data() + 1, n);
+    std::memcpy(target, d.scratch.data() + 1, n);
   }
-  g_status[0] = status.MPI_SOURCE;
-  g_status[1] = status.MPI_TAG;
-  g_status[2] = header & ~kLargeFlag;
-  g_status[3] = static_cast<int32_t>(n);
+  d.status[0] = status.MPI_SOURCE;
+  d.status[1] = status.MPI_TAG;
+  d.status[2] = header & ~kLargeFlag;
+  d.status[3] = static_cast<int32_t>(n);
   return payload;
 }
 
@@ -363,10 +423,11 @@ Napi::Value Probe(const Napi::CallbackInfo& info) {
 Napi::Value Ibarrier(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   RequireLive(env);
+  MpiEnv& d = Data(info);
   auto p = std::make_unique<Pending>();
   MPI_CHECK(env, MPI_Ibarrier(MPI_COMM_WORLD, &p->requests[0]));
-  uint32_t id = NextId();
-  g_pending.emplace(id, std::move(p));
+  uint32_t id = d.NextId();
+  d.pending.emplace(id, std::move(p));
   return Napi::Number::New(env, id);
 }
 
@@ -379,21 +440,23 @@ Napi::Value Abort(const Napi::CallbackInfo& info) {
 Napi::Value Finalize(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!IsInitialized() || IsFinalized()) return env.Undefined();
-  // Requests still pending here belong to an error path. Cancel them, and leak their records:
-  // a send that cannot be cancelled may still read those buffers (the process is ending anyway).
-  for (auto& [id, p] : g_pending) {
-    for (auto& r : p->requests) {
-      if (r == MPI_REQUEST_NULL) continue;
-      MPI_Cancel(&r);
-      MPI_Request_free(&r);
-    }
-    p->keep.SuppressDestruct();
-    p.release();
+  MpiEnv& d = Data(info);
+  // Requests still pending here belong to an error path. Cancel them, and keep their records (and
+  // the JS buffers they hold) until MPI_Finalize has returned: a send that cannot be cancelled may
+  // read those buffers until then. If MPI_Finalize fails, they stay until the environment ends.
+  std::vector<std::unique_ptr<Pending>> cancelled;
+  for (auto& [id, p] : d.pending) {
+    CancelAndFree(*p);
+    cancelled.push_back(std::move(p));
   }
-  g_pending.clear();
-  g_live = false;
-  g_spare.reset();
-  MPI_CHECK(env, MPI_Finalize());
+  d.pending.clear();
+  g_live.store(false, std::memory_order_relaxed);
+  d.spare.reset();
+  int rc = MPI_Finalize();
+  if (rc != MPI_SUCCESS) {
+    for (auto& p : cancelled) d.orphans.push_back(std::move(p));
+    ThrowMpi(env, rc, "MPI_Finalize()");
+  }
   return env.Undefined();
 }
 
@@ -407,21 +470,30 @@ Napi::Value State(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Module(Napi::Env env, Napi::Object exports) {
+  auto* data = new MpiEnv();
+  env.AddCleanupHook([data] {
+    data->Teardown();
+    delete data;
+  });
+  // The functions that use per-environment state get it as their data (no lookup per call).
+  auto withData = [env, data](Napi::Function::Callback cb, const char* name) {
+    return Napi::Function::New(env, cb, name, data);
+  };
   exports.Set("init", Napi::Function::New(env, Init));
   exports.Set("rank", Napi::Function::New(env, Rank));
   exports.Set("size", Napi::Function::New(env, Size));
   exports.Set("libraryVersion", Napi::Function::New(env, LibraryVersion));
   exports.Set("processorName", Napi::Function::New(env, ProcessorName));
   exports.Set("threadLevels", Napi::Function::New(env, ThreadLevelNames));
-  exports.Set("send", Napi::Function::New(env, Send));
-  exports.Set("test", Napi::Function::New(env, Test));
-  exports.Set("pendingCount", Napi::Function::New(env, PendingCount));
-  exports.Set("tryRecv", Napi::Function::New(env, TryRecv));
-  exports.Set("setStatusArray", Napi::Function::New(env, SetStatusArray));
+  exports.Set("send", withData(Send, "send"));
+  exports.Set("test", withData(Test, "test"));
+  exports.Set("pendingCount", withData(PendingCount, "pendingCount"));
+  exports.Set("tryRecv", withData(TryRecv, "tryRecv"));
+  exports.Set("setStatusArray", withData(SetStatusArray, "setStatusArray"));
   exports.Set("probe", Napi::Function::New(env, Probe));
-  exports.Set("ibarrier", Napi::Function::New(env, Ibarrier));
+  exports.Set("ibarrier", withData(Ibarrier, "ibarrier"));
   exports.Set("abort", Napi::Function::New(env, Abort));
-  exports.Set("finalize", Napi::Function::New(env, Finalize));
+  exports.Set("finalize", withData(Finalize, "finalize"));
   exports.Set("wtime", Napi::Function::New(env, Wtime));
   exports.Set("state", Napi::Function::New(env, State));
   return exports;

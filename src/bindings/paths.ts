@@ -54,12 +54,31 @@ export function mpiBuilt(info: BuildInfo | undefined = buildInfo()): boolean {
   return info?.mpi !== false;
 }
 
+/**
+ * True in a development checkout (a clone of the repository, where `npm run setup` exists); false in
+ * a package installed from npm, which ships neither scripts/ nor tests, so its messages must not
+ * send anyone there.
+ */
+export function isDevCheckout(): boolean {
+  return existsSync(join(packageRoot, 'scripts', 'setup.sh'));
+}
+
+/**
+ * The command that rebuilds the native addons from scratch in this package's folder, with optional
+ * environment settings in front (`HIERIMPUTE_BUILD_MPI=ON`). From scratch, because cmake-js re-runs
+ * CMake's configure step (which finds MPI, XGBoost and Node's headers) only in a fresh build folder.
+ */
+export function rebuildCommand(env = ''): string {
+  return `cd ${packageRoot} && ${env ? `${env} ` : ''}npx cmake-js rebuild --log-level warn`;
+}
+
 /** How to get the MPI addon into a build that lacks it, as lines for error messages and `info`. */
 export function mpiBuildHowTo(): string[] {
+  const setup = isDevCheckout() ? ', or `npm run setup` in this development checkout' : '';
   return [
-    'install an MPI with its compiler wrappers (Debian/Ubuntu: `apt-get install openmpi-bin libopenmpi-dev`, or',
-    '    `npm run setup`; a cluster: `module load openmpi`, or MPI_HOME=/path/to/mpi), then rebuild the native',
-    '    addons from scratch with MPI: `HIERIMPUTE_BUILD_MPI=ON npx cmake-js rebuild --log-level warn`',
+    `install an MPI with its compiler wrappers (Debian/Ubuntu: \`apt-get install openmpi-bin libopenmpi-dev\`${setup};`,
+    '    a cluster: `module load openmpi`, or MPI_HOME=/path/to/mpi), then rebuild the native addons from scratch',
+    `    with MPI: \`${rebuildCommand('HIERIMPUTE_BUILD_MPI=ON')}\``,
   ];
 }
 

@@ -101,7 +101,7 @@ export async function writeDatasetOutputs(
   const table = await stitchTable(ds, store, nodes);
   await writeMatrix(table, csvPath);
   await writeFileAtomic(methodsPath, methodsCsv(ds, seq));
-  const { bandRowsSpec, writeSvg } = await import('./plots.js');
+  const { bandRowsSpec, writeSvg } = await import('../report/plots.js');
   await writeSvg(
     join(dir, `${ds.name}.bands.svg`),
     bandRowsSpec(
@@ -290,7 +290,7 @@ export interface RunSummary {
 
 export async function writeRunSummary(outDir: string, summary: RunSummary): Promise<void> {
   await writeFileAtomic(join(outDir, 'run-summary.json'), JSON.stringify(summary, null, 2) + '\n');
-  const { groupsSpec, timePerMethodSpec, writeSvg } = await import('./plots.js');
+  const { groupsSpec, timePerMethodSpec, writeSvg } = await import('../report/plots.js');
   mkdirSync(join(outDir, 'plots'), { recursive: true });
   await writeSvg(join(outDir, 'plots', 'time_per_method.svg'), timePerMethodSpec(summary.seconds_per_method));
   await writeSvg(

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 
 import type { RunConfig } from '../engine/config.js';
 import type { RunSummary } from '../engine/outputs.js';
-import { writeSvg } from '../engine/plots.js';
+import { writeSvg } from '../report/plots.js';
 import type { NodeStore } from '../engine/store.js';
 import type { Sequence } from '../engine/sweep.js';
 import { log } from '../log/logger.js';
@@ -24,7 +24,7 @@ import { chooseEnsemble, splitHalves, type EnsembleChoice } from './ensemble.js'
 import { checkHoldoutOptions, holdoutPaths, writeHoldout } from './holdout.js';
 import { loadTruth, scoreCandidates, writeBestSequences, writeLeaderboard, type BestRow, type LeaderboardRow } from './leaderboard.js';
 import type { EvaluationPlan } from './plan.js';
-import { leaderboardSpec, methodBandSpec, methodBandTable } from './plots.js';
+import { leaderboardSpec, methodBandSpec, methodBandTable } from '../report/eval-plots.js';
 import { refitEnsemble, type RefitResult } from './refit.js';
 
 export interface EvaluateOptions {

@@ -34,7 +34,7 @@ export {
   type EvaluateOptions,
   type EvaluationSummary,
 } from './evaluate.js';
-export { leaderboardSpec, methodBandSpec, methodBandTable, type MethodBandCell } from './plots.js';
+export { leaderboardSpec, methodBandSpec, methodBandTable, type MethodBandCell } from '../report/eval-plots.js';
 export {
   cellMean,
   chooseEnsemble,

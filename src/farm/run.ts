@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { bandEdges } from '../engine/bands.js';
 import type { RunConfig } from '../engine/config.js';
 import { ManifestWriter, writeRunSummary, writeSweepIndex, type RunSummary } from '../engine/outputs.js';
-import { createProgress } from '../engine/progress.js';
+import { createProgress } from '../report/progress.js';
 import { DiskStore } from '../engine/store.js';
 import { expandSweep, prefixesPerBand } from '../engine/sweep.js';
 import { log } from '../log/logger.js';

@@ -6,7 +6,7 @@
 // off to 2 ms (idle ranks on an oversubscribed node must not starve the busy ones).
 // recvSync() is the same first step without a promise: for code that alternates sends and
 // receives (ping-pong, request/reply) and would otherwise pay a promise and a microtask per message.
-import { buildInfo, buildInfoPath, mpiBuildHowTo, mpiBuilt } from '../bindings/paths.js';
+import { buildInfo, buildInfoPath, mpiBuildHowTo, mpiBuilt, rebuildCommand } from '../bindings/paths.js';
 import { loadAddon } from '../bindings/load.js';
 import { decode, encode, KIND_BYTES, type Decoded, type Payload } from './codec.js';
 import { detectLaunch, type Launch } from './launch.js';
@@ -354,7 +354,7 @@ export function getWorld(): Communicator {
         `  The addon was built against ${built}; its library says: ${w.libraryVersion().split('\n')[0]}\n` +
         'Possible fixes:\n' +
         `  - launch with the mpiexec of the MPI the addon was built with${info ? ` (${info.mpiexec})` : ''}\n` +
-        '  - or rebuild for the MPI you launch with: `MPI_HOME=/path/to/mpi npm run build:native`\n' +
+        `  - or rebuild for the MPI you launch with: \`${rebuildCommand('MPI_HOME=/path/to/mpi')}\`\n` +
         '  - under Slurm: `srun --mpi=pmix` (or the plugin `srun --mpi=list` shows for your MPI)',
     );
   }

@@ -1,7 +1,7 @@
-// Vega-Lite specs of the evaluation (rendered to SVG by engine/plots.ts writeSvg).
+// Vega-Lite specs of the evaluation (rendered to SVG by writeSvg in report/plots.ts).
 import type * as vl from 'vega-lite';
 
-import type { LeaderboardRow } from './leaderboard.js';
+import type { LeaderboardRow } from '../eval/leaderboard.js';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
 const round = (x: number) => Math.round(x * 1e6) / 1e6;
