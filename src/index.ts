@@ -40,7 +40,7 @@ export {
   type BandAllMissing,
 } from './engine/config.js';
 /** The sequences of a sweep (Cartesian product of the bands' methods) and its prefix-tree size. */
-export { expandSweep, prefixNodeCount, type Sequence } from './engine/sweep.js';
+export { expandSweep, prefixNodeCount, sweepSize, type Sequence } from './engine/sweep.js';
 /** Band edges from widths, and each row's band by its missing fraction. */
 export { bandEdges, assignBands, type BandAssignment } from './engine/bands.js';
 /** One table imputed with one sequence, in memory (same result as the sweep's output). */
@@ -51,8 +51,12 @@ export { hierarchicalImpute, type HierarchicalResult } from './engine/hierarchic
  * Runs a sweep (every sequence × every `*.csv` of `dataDir`) into `outDir`, resuming from its
  * checkpoints; under MPI call it on every rank (rank 0 dispatches). Resolves to the exit code.
  */
-export { runSweep, type RunOptions } from './farm/run.js';
-/** Options of `runSweep({ evaluate })`: hold out cells, score every sequence, optionally refit the best. */
+export { runSweep, plainSweep, type RunOptions, type SweepMode, type SweepContext } from './farm/run.js';
+/**
+ * `runSweep(world, { ..., mode: evaluatedSweep(options, beam?) })`: hold out cells, score every
+ * sequence (or search band by band with a beam), recommend a table, optionally refit it.
+ */
+export { evaluatedSweep } from './eval/evaluated-sweep.js';
 export type { EvaluateOptions } from './eval/evaluate.js';
 /** Default lease of a node claim (ms): how long a lost rank's claim blocks its node (`RunOptions.leaseMs`). */
 export { DEFAULT_LEASE_MS } from './locks/index.js';

@@ -370,3 +370,37 @@ test('affinity: a worker gets items of the datasets it holds; each dataset is lo
   // tasks over 6 datasets and 3 workers. With it, a worker stays on a table until its items run out.
   assert.ok(loads <= datasets.length + pool.workers.length, `${loads} loads for ${datasets.length} datasets on ${pool.workers.length} workers`);
 });
+
+test('extend: work made possible by a finished item is dispatched, and no worker is stopped while an item in flight may bring more', async () => {
+  const pool = new FakePool(3);
+  const clock = new VirtualClock();
+  pool.clock = clock;
+  // One first item; its reply is held back so the other two workers wait idle meanwhile.
+  const first = { seq_idx: -1, dataset: 'a', widths: [0.5, 0.5], methods: ['knn'] };
+  pool.holdIf = (_w, task) => task.methods.length === 1;
+  const finished = [];
+  let stoppedWhileFirstInFlight = -1;
+  const stats = await drive(
+    dispatch(
+      pool,
+      [first],
+      {
+        onItemDone: async (item) => (finished.push(item.methods.join('+')), false),
+        extend: (item) => (item.methods.length === 1 ? ['knn', 'mean', 'xgboost'].map((m) => ({ ...item, methods: [...item.methods, m] })) : []),
+      },
+      { clock },
+    ),
+    pool,
+    clock,
+    () => {
+      if (stoppedWhileFirstInFlight < 0) stoppedWhileFirstInFlight = pool.stopped.length;
+      return false;
+    },
+  );
+  assert.equal(stoppedWhileFirstInFlight, 0, 'idle workers were stopped while the first item could still bring work');
+  assert.deepEqual(finished.sort(), ['knn', 'knn+knn', 'knn+mean', 'knn+xgboost']);
+  assert.equal(stats.itemsDone, 4);
+  // The three extensions ran on three workers, and each worker was stopped once, at the end.
+  assert.equal(new Set(pool.sent.filter((s) => s.task.methods.length === 2).map((s) => s.worker)).size, 3);
+  assert.deepEqual(pool.stopped.sort(), [1, 2, 3]);
+});

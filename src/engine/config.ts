@@ -50,6 +50,42 @@ export interface RunConfig {
    * variants is the same object, with the same node keys and outputs, as before variants existed).
    */
   readonly variants?: Readonly<Record<string, VariantSpec>>;
+  /**
+   * How an --evaluate run explores the sweep (absent: the full product). `beam: K` decides the
+   * bands in order, keeping the K best prefixes by holdout score (src/eval/beam.ts). It never
+   * enters node keys: a node's result does not depend on how it was reached.
+   */
+  readonly search?: SearchSpec;
+}
+
+export interface SearchSpec {
+  /** Prefixes kept after each band (the beam width). */
+  readonly beam: number;
+}
+
+/** Largest accepted beam width. */
+export const MAX_BEAM = 10_000;
+
+/** Checks a beam width (from the config's search.beam or --beam); `where` names the source in the error. */
+export function checkBeam(beam: unknown, where: string): number {
+  if (typeof beam !== 'number' || !Number.isSafeInteger(beam) || beam < 1 || beam > MAX_BEAM)
+    throw new ConfigError(`${where} must be an integer in [1, ${MAX_BEAM}] (the prefixes kept after each band), got ${JSON.stringify(beam)}`);
+  return beam;
+}
+
+/** Validates `search:`; errors name the key. */
+function validateSearch(raw: unknown, fail: (msg: string) => never): SearchSpec | undefined {
+  if (raw === undefined) return undefined;
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail('"search" must be an object, e.g. {beam: 4}');
+  const { beam, ...rest } = raw as Record<string, unknown>;
+  const extra = Object.keys(rest)[0];
+  if (extra !== undefined) fail(`search: unknown key "${extra}" (valid: beam)`);
+  if (beam === undefined) fail('search: "beam" (the prefixes kept after each band) is required, e.g. {beam: 4}');
+  try {
+    return { beam: checkBeam(beam, 'search.beam') };
+  } catch (err) {
+    return fail((err as Error).message);
+  }
 }
 
 /** The method and options a band method name stands for (a variant, or a plain method with `params`). */
@@ -132,8 +168,9 @@ export function validateConfig(raw: unknown, source: string): RunConfig {
   };
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return fail('expected an object with a "bands" list');
   const obj = raw as Record<string, unknown>;
-  const known = new Set(['bands', 'seed', 'params', 'band_all_missing', 'variants']);
+  const known = new Set(['bands', 'seed', 'params', 'band_all_missing', 'variants', 'search']);
   const variants = validateVariants(obj.variants, fail);
+  const search = validateSearch(obj.search, fail);
   for (const k of Object.keys(obj)) if (!known.has(k)) fail(`unknown key "${k}" (valid keys: ${[...known].join(', ')})`);
   if (!Array.isArray(obj.bands) || obj.bands.length === 0) return fail('"bands" must be a non-empty list of {width, methods}');
   const bands: BandSpec[] = obj.bands.map((b: unknown, i: number) => {
@@ -187,8 +224,15 @@ export function validateConfig(raw: unknown, source: string): RunConfig {
   for (const m of used) if (!variants.has(m)) params[m as MethodName] ??= { ...(getImputer(m).defaults as Record<string, unknown>) };
   for (const m of Object.keys(params) as MethodName[]) if (!used.has(m)) delete params[m];
   const usedVariants = [...variants].filter(([name]) => used.has(name));
-  const config: RunConfig = { bands, seed: seed as number, params, band_all_missing: bam as BandAllMissing };
-  return usedVariants.length ? { ...config, variants: Object.fromEntries(usedVariants) } : config;
+  const config: RunConfig = {
+    bands,
+    seed: seed as number,
+    params,
+    band_all_missing: bam as BandAllMissing,
+    ...(usedVariants.length ? { variants: Object.fromEntries(usedVariants) } : {}),
+    ...(search ? { search } : {}),
+  };
+  return config;
 }
 
 /** Reads a JSON (.json) or YAML (.yaml/.yml) config file. */

@@ -138,8 +138,11 @@ export function concatRows(names: readonly string[], parts: readonly Matrix[]): 
   return makeMatrix(names, columns);
 }
 
-/** The final table of a finished (sequence, dataset): every band's result back in input row order. */
-export async function stitchTable(ds: DatasetState, store: NodeStore, nodes: readonly NodeRef[]): Promise<Matrix> {
+/**
+ * The input table with the results of the given nodes (bands 0..nodes.length-1) put back in input
+ * row order; rows of later bands keep their missing cells.
+ */
+export async function stitchBands(ds: DatasetState, store: NodeStore, nodes: readonly NodeRef[]): Promise<Float32Array[]> {
   const native = engineAddon();
   const columns = ds.matrix.columns.map((c) => Float32Array.from(c));
   for (let b = 0; b < nodes.length; b++) {
@@ -147,6 +150,13 @@ export async function stitchTable(ds: DatasetState, store: NodeStore, nodes: rea
     if (rows.length === 0) continue;
     native.scatterRows(columns, rows, (await store.read(nodes[b]!)).columns);
   }
+  return columns;
+}
+
+/** The final table of a finished (sequence, dataset): every band's result back in input row order. */
+export async function stitchTable(ds: DatasetState, store: NodeStore, nodes: readonly NodeRef[]): Promise<Matrix> {
+  const native = engineAddon();
+  const columns = await stitchBands(ds, store, nodes);
   const observed = native.columnStats(columns).observed;
   observed.forEach((o, j) => {
     if (o !== ds.matrix.nRows)

@@ -120,7 +120,8 @@ export async function writeDatasetOutputs(
  * dataset finished first) and skipped when the text is unchanged.
  */
 export class ManifestWriter {
-  private readonly states = new Map<number, ManifestState>();
+  /** By sequence label (a beam search's sequences get their ids only at the end). */
+  private readonly states = new Map<string, ManifestState>();
   /** Milliseconds of this process's own work on manifests (building and comparing their text). */
   cpuMs = 0;
   /** Milliseconds manifest writes took, waiting for the disk included (asynchronous: other work goes on meanwhile). */
@@ -153,7 +154,7 @@ export class ManifestWriter {
   }
 
   private state(seq: Sequence): ManifestState {
-    let st = this.states.get(seq.id);
+    let st = this.states.get(seq.label);
     if (!st) {
       const path = join(sequenceDir(this.outDir, seq), 'methods_manifest.json');
       const old = readManifest(path);
@@ -166,7 +167,7 @@ export class ManifestWriter {
         full: false,
         chain: Promise.resolve(),
       };
-      this.states.set(seq.id, st);
+      this.states.set(seq.label, st);
     }
     return st;
   }
@@ -286,6 +287,8 @@ export interface RunSummary {
   /** Per worker rank: node results read from disk, and served from its in-memory cache. */
   node_disk_reads?: Record<string, number>;
   node_cache_hits?: Record<string, number>;
+  /** A beam search (src/eval/beam.ts): its width and the complete sequences it swept. */
+  beam?: { width: number; sequences: number };
 }
 
 export async function writeRunSummary(outDir: string, summary: RunSummary): Promise<void> {

@@ -14,8 +14,46 @@ export interface Sequence {
   readonly baseline?: boolean;
 }
 
+/** Largest sweep expandSweep lists; larger ones are searched band by band (search.beam). */
+export const MAX_ENUMERATED_SEQUENCES = 1_000_000;
+
+/** Number of sequences of the full product (exact: a sweep of 18 bands × 9 methods has 9^18). */
+export function sweepSize(config: RunConfig): bigint {
+  return config.bands.reduce((n, band) => n * BigInt(band.methods.length), 1n);
+}
+
+/**
+ * Index of a sequence (one method per band, or a prefix of one: the index of its first completion)
+ * in the Cartesian-product order of the full sweep, the last band varying fastest. Exact for any
+ * size; for sweeps that expandSweep lists it equals the sequence's id.
+ */
+export function sequenceIndex(config: RunConfig, methods: readonly MethodRef[]): bigint {
+  let index = 0n;
+  config.bands.forEach((band, b) => {
+    const at = b < methods.length ? band.methods.indexOf(methods[b]!) : 0;
+    if (at < 0) throw new Error(`sequenceIndex: band ${b} has no method '${methods[b]}'`);
+    index = index * BigInt(band.methods.length) + BigInt(at);
+  });
+  return index;
+}
+
+/**
+ * `seq_<index>_<m1>_..._<mN>`: a sequence's name (its output folder), the same whether the sweep
+ * enumerates the full product or searches it band by band.
+ */
+export function sequenceLabel(config: RunConfig, methods: readonly MethodRef[]): string {
+  return `seq_${sequenceIndex(config, methods)}_${methods.join('_')}`;
+}
+
 /** Every sequence of a config's sweep, in id order. */
 export function expandSweep(config: RunConfig): Sequence[] {
+  const size = sweepSize(config);
+  if (size > BigInt(MAX_ENUMERATED_SEQUENCES)) {
+    throw new Error(
+      `the sweep has ${size} sequences (the product of every band's alternatives), too many to list or run one by one; ` +
+        'search it band by band with a beam instead (config "search: {beam: K}" or --beam K, with --evaluate)',
+    );
+  }
   let prefixes: MethodRef[][] = [[]];
   for (const band of config.bands) prefixes = prefixes.flatMap((p) => band.methods.map((m) => [...p, m]));
   return prefixes.map((methods, id) => ({ id, methods, label: `seq_${id}_${methods.join('_')}` }));

@@ -25,7 +25,8 @@ import { checkHoldoutOptions, holdoutPaths, writeHoldout } from './holdout.js';
 import { loadTruth, scoreCandidates, writeBestSequences, writeLeaderboard, type BestRow, type LeaderboardRow } from './leaderboard.js';
 import type { EvaluationPlan } from './plan.js';
 import { leaderboardSpec, methodBandSpec, methodBandTable } from '../report/eval-plots.js';
-import { refitEnsemble, type RefitResult } from './refit.js';
+import { refitEnsemble, refitItems, type RefitResult } from './refit.js';
+import type { DispatchStats, WorkItem } from '../farm/dispatcher.js';
 
 export interface EvaluateOptions {
   /** Share of each column's observed cells hidden (--holdout, default 0.1). */
@@ -118,6 +119,10 @@ export interface FinishArgs {
   threads: number;
   opts: EvaluateOptions;
   prepared: { hidden: Record<string, number>; seconds: number };
+  /** The sequences swept on a dataset (a beam search's finalists); default: all of `sequences`. */
+  candidatesOf?: (dataset: string) => readonly Sequence[];
+  /** Runs work items on the sweep's workers (the refit's nodes); without it rank 0 computes them. */
+  farm?: (items: readonly WorkItem[]) => Promise<DispatchStats>;
 }
 
 /** Rank 0, after the sweep: scores, leaderboard, ensemble, best sequences, plots, refit, report. */
@@ -135,7 +140,8 @@ export async function finishEvaluation(a: FinishArgs): Promise<EvaluationSummary
     const truths = [];
     for (const c of copies) truths.push(await loadTruth(outDir, d, edges, a.threads, c.repeat));
     const table = (seq: Sequence, r: number) => join(sequenceDir(outDir, seq), `${seq.baseline ? copies[r]!.baselineName : copies[r]!.name}.csv`);
-    const { rows, candidates: ranked } = await scoreCandidates(d.name, candidates, truths, table, a.threads);
+    const mine = a.candidatesOf ? [...a.candidatesOf(d.name), ...plan.baselines] : candidates;
+    const { rows, candidates: ranked } = await scoreCandidates(d.name, mine, truths, table, a.threads);
     perDataset.set(d.name, rows);
     const halves = truths.map((tr, r) => splitHalves(tr.hidden.rows.length, a.opts.seed, d.name, r));
     choices.set(d.name, chooseEnsemble(ranked, truths, halves, a.opts.ensemble));
@@ -143,6 +149,21 @@ export async function finishEvaluation(a: FinishArgs): Promise<EvaluationSummary
   const rows = [...perDataset.values()].flat();
   await writeLeaderboard(outDir, rows, edges.length);
   const scoring = (performance.now() - t) / 1000;
+
+  // --refit-best: the members' nodes on the unmasked tables go to the workers now; rank 0 draws
+  // the plots meanwhile, then stitches and writes each mean.
+  const members = new Map<string, Sequence[]>();
+  if (a.opts.refitBest) {
+    for (const d of scored) {
+      const choice = choices.get(d.name);
+      if (choice && perDataset.get(d.name)!.length > 0)
+        members.set(
+          d.name,
+          choice.members.map((m) => candidates[m.sequence]!),
+        );
+    }
+  }
+  const farmed = a.farm?.([...members].flatMap(([name, m]) => refitItems(m, plan.refit.get(name)!, config)));
 
   t = performance.now();
   mkdirSync(join(outDir, 'plots'), { recursive: true });
@@ -152,6 +173,7 @@ export async function finishEvaluation(a: FinishArgs): Promise<EvaluationSummary
   const plots = (performance.now() - t) / 1000;
 
   t = performance.now();
+  const farmStats = await farmed;
   const refit: Record<string, RefitResult> = {};
   const best: BestRow[] = [];
   for (const d of scored) {
@@ -159,9 +181,17 @@ export async function finishEvaluation(a: FinishArgs): Promise<EvaluationSummary
     const top = ranked[0];
     if (!top) continue;
     const choice = choices.get(d.name)!;
-    if (a.opts.refitBest) {
-      const members = choice.members.map((m) => candidates[m.sequence]!);
-      refit[d.name] = await refitEnsemble(outDir, d, members, { config, edges, store: a.store, threads: a.threads });
+    const mine = members.get(d.name);
+    if (mine) {
+      const names = plan.refit.get(d.name)!;
+      const computed = (n: string) => farmStats?.computedByDataset.get(n) ?? 0;
+      refit[d.name] = await refitEnsemble(
+        outDir,
+        d,
+        mine,
+        { config, edges, store: a.store, threads: a.threads, names },
+        computed(names.name) + computed(names.baselineName),
+      );
     }
     const within = ranked.filter((r) => r.withinNoise).map((r) => r.label);
     best.push({

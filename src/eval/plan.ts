@@ -11,6 +11,9 @@
 //                    and the later bands stay empty (never computed). Band 0's node key then hashes
 //                    edges [1], the method and its parameters: exactly the node of a one-band
 //                    configuration of width 1, and never a node of the banded sweep.
+//   refit            --refit-best runs the recommended members on the UNMASKED tables, as
+//                    `<dataset>.refit` (the sweep's edges) and `<dataset>.refit.baseline` (one band
+//                    for baseline members), through the same farm once the scores are in.
 // The sweep's own dispatcher, workers, node store and output writer do the work; rank 0 only
 // dispatches, and the outputs do not depend on the rank count.
 import type { RunConfig } from '../engine/config.js';
@@ -41,6 +44,8 @@ export interface EvaluationPlan {
   readonly edges: ReadonlyMap<string, readonly number[]>;
   /** Dataset name the farm sees -> the real dataset's name. */
   readonly realName: ReadonlyMap<string, string>;
+  /** Real dataset name -> the names its refit on the unmasked table runs under. */
+  readonly refit: ReadonlyMap<string, { readonly name: string; readonly baselineName: string }>;
 }
 
 /** The distinct band methods (or variants) of a configuration, in order of first appearance. */
@@ -78,6 +83,7 @@ export function evaluationPlan(outDir: string, datasets: readonly Dataset[], con
     realName.set(name, real);
     paths.set(name, path);
   };
+  const refit = new Map<string, { name: string; baselineName: string }>();
   for (const d of datasets) realName.set(d.name, d.name);
   for (const d of datasets) {
     for (let r = 0; r < repeats; r++) {
@@ -90,8 +96,13 @@ export function evaluationPlan(outDir: string, datasets: readonly Dataset[], con
       edges.set(baselineName, ones);
       copies.push({ dataset: d, repeat: r, name, baselineName, path });
     }
+    const names = { name: `${d.name}.refit`, baselineName: `${d.name}.refit.baseline` };
+    add(names.name, d.path, d.name);
+    add(names.baselineName, d.path, d.name);
+    edges.set(names.baselineName, ones);
+    refit.set(d.name, names);
   }
-  return { repeats, copies, baselines: baselineSequences(config, nSequences), paths, edges, realName };
+  return { repeats, copies, baselines: baselineSequences(config, nSequences), paths, edges, realName, refit };
 }
 
 /** The work items of an evaluated sweep: every sequence on every copy, then every baseline on every copy. */

@@ -1,6 +1,10 @@
 // --refit-best: impute each dataset's UNMASKED table with its recommended ensemble's members (the
-// best sequence alone when K = 1) and write their cell-wise mean, on rank 0 after the scoring,
-// through the same band rule (runOneGroup) and node store as the sweep. The unmasked input
+// best sequence alone when K = 1) and write their cell-wise mean, through the same band rule
+// (runOneGroup) and node store as the sweep. The members' nodes are computed by the sweep's
+// workers (refitItems, dispatched once the scores are in); rank 0 then only finds them, stitches
+// each member's table and writes the mean (it computes a node itself only if one is missing,
+// e.g. when called without a farm). The refit runs under the names of plan.ts (`<dataset>.refit`,
+// `<dataset>.refit.baseline`), so its nodes live in their own cache folders. The unmasked input
 // hashes differently from the masked one, so none of the sweep's nodes is reused; a rerun reuses
 // the refit's own nodes (OUT/cache) and rewrites nothing that is current.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -17,6 +21,7 @@ import { makeMatrix, type Matrix } from '../tables/matrix.js';
 import { cellMean } from './ensemble.js';
 import { oneBandEdges } from './plan.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import type { WorkItem } from '../farm/dispatcher.js';
 
 export interface RefitResult {
   /** OUT-relative path of the table: best/<dataset>.csv */
@@ -30,11 +35,25 @@ export interface RefitResult {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-type RefitEnv = { config: RunConfig; edges: readonly number[]; store: NodeStore; threads: number };
+type RefitEnv = {
+  config: RunConfig;
+  edges: readonly number[];
+  store: NodeStore;
+  threads: number;
+  /** The names the refit of a dataset runs under (EvaluationPlan.refit). */
+  names: { name: string; baselineName: string };
+};
+
+/** The work items of a dataset's refit: every member on the unmasked table, no output files (the mean is written by refitEnsemble). */
+export function refitItems(members: readonly Sequence[], names: RefitEnv['names'], config: RunConfig): WorkItem[] {
+  const widths = config.bands.map((b) => b.width);
+  return members.map((m) => ({ seq_idx: m.id, dataset: m.baseline ? names.baselineName : names.name, widths, methods: m.methods, files: false }));
+}
 
 /** Computes (or finds) every node of one member on the unmasked table; a baseline's dataset puts every row in band 0. */
 async function refitMember(dataset: Dataset, seq: Sequence, env: RefitEnv) {
-  const ds = await loadDataset(dataset.name, dataset.path, seq.baseline ? oneBandEdges(env.edges.length) : env.edges);
+  const name = seq.baseline ? env.names.baselineName : env.names.name;
+  const ds = await loadDataset(name, dataset.path, seq.baseline ? oneBandEdges(env.edges.length) : env.edges);
   let computed = 0;
   let reused = 0;
   for (;;) {
@@ -55,8 +74,9 @@ export function refitBest(outDir: string, dataset: Dataset, seq: Sequence, env: 
 /**
  * Imputes the unmasked table with every member and writes the cell-wise mean of their tables
  * (observed cells kept as they are) to OUT/best/<dataset>.csv; one member: its table as is.
+ * `farmed`: nodes the workers computed for this refit (refitItems), counted as computed.
  */
-export async function refitEnsemble(outDir: string, dataset: Dataset, members: readonly Sequence[], env: RefitEnv): Promise<RefitResult> {
+export async function refitEnsemble(outDir: string, dataset: Dataset, members: readonly Sequence[], env: RefitEnv, farmed = 0): Promise<RefitResult> {
   const t0 = performance.now();
   if (members.length === 0) throw new Error(`refit of ${dataset.name}: no members`);
   const done: Awaited<ReturnType<typeof refitMember>>[] = [];
@@ -89,7 +109,7 @@ export async function refitEnsemble(outDir: string, dataset: Dataset, members: r
   return {
     table: `best/${dataset.name}.csv`,
     members: members.map((m) => m.label),
-    computed: done.reduce((a, m) => a + m.computed, 0),
+    computed: farmed + done.reduce((a, m) => a + m.computed, 0),
     reused: done.reduce((a, m) => a + m.reused, 0),
     seconds: (performance.now() - t0) / 1000,
   };

@@ -75,3 +75,26 @@ export function scoreTable(imputed: Matrix, truth: Truth): Score {
   }
   return { cells, rmse: cells > 0 ? Math.sqrt(total / cells) : NaN, nrmse: normalizedRmse(colSse, colCount, truth.std, 0), bandNrmse, bandCells };
 }
+
+/**
+ * nRMSE (as above) over the hidden cells in rows of bands 0..lastBand only: the score of a
+ * sequence's prefix, with later bands not imputed yet (their cells are ignored). For
+ * lastBand = nBands − 1 it equals scoreTable's nRMSE. NaN when those rows hold no hidden cell.
+ * Fills the missing cells of `columns` (a scratch copy) in place.
+ */
+export function prefixNrmse(columns: Float32Array[], truth: Truth, lastBand: number): number {
+  const k = columns.length;
+  const { hidden } = truth;
+  // Rows of later bands still miss cells; zeros stand in (their errors are summed apart and never used).
+  scoreAddon().fillColumns(columns, new Uint8Array(k).fill(1), new Float64Array(k));
+  const { sse, count } = scoreAddon().scoreCells(columns, hidden.rows, hidden.cols, hidden.values, truth.band, truth.nBands);
+  const colSse = new Float64Array(k);
+  const colCount = new Float64Array(k);
+  for (let b = 0; b <= lastBand; b++) {
+    for (let j = 0; j < k; j++) {
+      colSse[j]! += sse[b * k + j]!;
+      colCount[j]! += count[b * k + j]!;
+    }
+  }
+  return normalizedRmse(colSse, colCount, truth.std, 0);
+}

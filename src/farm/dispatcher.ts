@@ -24,7 +24,12 @@ export interface WorkItem {
   readonly seq_idx: number;
   readonly dataset: string;
   readonly widths: readonly number[];
+  /** One method per band, or a prefix (its bands only). */
   readonly methods: readonly string[];
+  /** TaskMsg.label, score and files. */
+  readonly label?: string;
+  readonly score?: boolean;
+  readonly files?: false;
 }
 
 export interface WorkerLoads {
@@ -39,6 +44,8 @@ export interface WorkerLoads {
 
 export interface DispatchStats {
   groupsComputed: number;
+  /** Nodes computed per dataset (as the farm names it). */
+  computedByDataset: Map<string, number>;
   reusedAfterWait: number;
   requeuesWithoutProgress: number;
   secondsPerMethod: Record<string, number>;
@@ -65,6 +72,13 @@ export interface DispatchHooks {
    * could not be written yet), false when it is finished.
    */
   onItemDone(item: WorkItem, reply: DoneMsg): Promise<boolean>;
+  /**
+   * Work that a finished item makes possible (a beam search's next band, once the scores it ranks
+   * by are in). Called once per finished item, on the dispatch path, before the freed worker is
+   * fed: it must only decide, never compute. While it is given, idle workers are kept until no
+   * item is in flight (a reply may still bring work).
+   */
+  extend?(item: WorkItem, reply: DoneMsg): readonly WorkItem[];
   /** Progress after each reply. */
   onProgress?(p: { itemsDone: number; items: number; slotsDone: number; slots: number; computed: number }): void;
 }
@@ -84,6 +98,11 @@ export interface DispatchOptions {
   clock?: Clock;
   /** Datasets a worker keeps loaded (TaskRunnerOptions.keepDatasets); default 2. */
   keepDatasets?: number;
+  /**
+   * Send TAG_STOP to each worker once nothing is left for it (default true). false: the workers
+   * are left waiting for more (a later dispatch over the same pool); the caller stops them.
+   */
+  stopWorkers?: boolean;
 }
 
 /**
@@ -120,8 +139,10 @@ export async function dispatch(
 ): Promise<DispatchStats> {
   const clock = opts.clock ?? systemClock;
   const keep = Math.max(1, opts.keepDatasets ?? 2);
+  const stopWorkers = opts.stopWorkers ?? true;
   const stats: DispatchStats = {
     groupsComputed: 0,
+    computedByDataset: new Map(),
     reusedAfterWait: 0,
     requeuesWithoutProgress: 0,
     secondsPerMethod: {},
@@ -143,8 +164,8 @@ export async function dispatch(
   const held = new Map<number, string[]>();
   /** How many workers hold each dataset. */
   const holders = new Map<string, number>();
-  const nb = items[0]?.methods.length ?? 0;
-  const slots = items.length * nb;
+  let itemCount = items.length;
+  let slots = items.reduce((a, i) => a + i.methods.length, 0);
   const resolved = new Map<Queued, number>();
   let slotsDone = 0;
 
@@ -152,7 +173,7 @@ export async function dispatch(
   /** The node this item would compute next, as far as the dispatcher knows (null = none left). */
   const predicted = (q: Queued): string | null => {
     const rows = stats.bandRows.get(q.item.dataset);
-    for (let b = Math.max(q.next, 0); b < nb; b++) {
+    for (let b = Math.max(q.next, 0); b < q.item.methods.length; b++) {
       if (rows && rows[b] === 0) continue;
       const id = nodeId(q.item, b);
       if (!doneNodes.has(id)) return id;
@@ -186,7 +207,15 @@ export async function dispatch(
     if (node) inFlightNodes.add(node);
     inFlight.set(worker, { q, node });
     hold(worker, q.item.dataset);
-    const task: TaskMsg = { seq_idx: q.item.seq_idx, dataset: q.item.dataset, widths: [...q.item.widths], methods: [...q.item.methods] };
+    const task: TaskMsg = {
+      seq_idx: q.item.seq_idx,
+      dataset: q.item.dataset,
+      widths: [...q.item.widths],
+      methods: [...q.item.methods],
+      ...(q.item.label !== undefined ? { label: q.item.label } : {}),
+      ...(q.item.score ? { score: true } : {}),
+      ...(q.item.files === false ? { files: false as const } : {}),
+    };
     await pool.send(worker, task);
     return true;
   };
@@ -198,11 +227,12 @@ export async function dispatch(
     // This keeps a reply's handling independent of how many workers wait (thousands of ranks).
     while (idle.length > 0 && (await assign(idle[0]!))) idle.shift();
     // An item whose outputs are being dealt with may still come back (onItemDone resolving true).
-    if (queue.length === 0 && hooksPending.size === 0) for (const w of idle.splice(0)) await pool.stop(w);
+    // With `extend`, an item in flight may still bring more.
+    if (stopWorkers && queue.length === 0 && hooksPending.size === 0 && !(hooks.extend && inFlight.size > 0))
+      for (const w of idle.splice(0)) await pool.stop(w);
   };
 
-  const progress = (): void =>
-    hooks.onProgress?.({ itemsDone: stats.itemsDone, items: items.length, slotsDone, slots, computed: stats.groupsComputed });
+  const progress = (): void => hooks.onProgress?.({ itemsDone: stats.itemsDone, items: itemCount, slotsDone, slots, computed: stats.groupsComputed });
 
   // Finished items whose outputs are being recorded; settling one wakes the loop, which then
   // feeds (a requeued item may be waiting) before it waits again.
@@ -285,7 +315,7 @@ export async function dispatch(
       l.nodeHits = Math.max(l.nodeHits, reply.nodeHits ?? 0);
       stats.loads.set(worker, l);
     }
-    const newly = reply.done ? nb : Math.max(reply.next, 0);
+    const newly = reply.done ? q.item.methods.length : Math.max(reply.next, 0);
     slotsDone += newly - (resolved.get(q) ?? 0);
     resolved.set(q, newly);
     let finished = false;
@@ -299,6 +329,10 @@ export async function dispatch(
       queue.removeDataset(q.item.dataset);
     } else if (reply.done) {
       finished = true;
+      const more = hooks.extend?.(q.item, reply) ?? [];
+      for (const item of more) queue.push({ item, next: 0, notBefore: 0 });
+      itemCount += more.length;
+      slots += more.reduce((a, i) => a + i.methods.length, 0);
     } else {
       if (!reply.progressed) {
         stats.requeuesWithoutProgress++;
@@ -319,7 +353,7 @@ export async function dispatch(
     progress();
   }
   if (hookFailure) throw hookFailure.error;
-  if (idle.length) for (const w of idle.splice(0)) await pool.stop(w);
+  if (stopWorkers && idle.length) for (const w of idle.splice(0)) await pool.stop(w);
   return stats;
 }
 
@@ -328,6 +362,7 @@ function account(stats: DispatchStats, item: WorkItem, r: DoneMsg, doneNodes: Se
   if (r.outcome === 'computed' || r.outcome === 'reused') doneNodes.add(nodeId(item, r.band));
   if (r.outcome === 'computed') {
     stats.groupsComputed++;
+    stats.computedByDataset.set(item.dataset, (stats.computedByDataset.get(item.dataset) ?? 0) + 1);
     if (r.method) stats.secondsPerMethod[r.method] = (stats.secondsPerMethod[r.method] ?? 0) + (r.seconds ?? 0);
     stats.meanFilledCells += r.meanFilled ?? 0;
   }

@@ -11,7 +11,14 @@ export interface TaskMsg {
   seq_idx: number;
   dataset: string;
   widths: number[];
+  /** One method per band; fewer for a prefix (a beam search's item: its bands only, no output files). */
   methods: string[];
+  /** The output folder's label of a complete sequence (a beam search's items carry it; else the run's sequence seq_idx names it). */
+  label?: string;
+  /** Reply with the holdout score of the bands done (a beam search ranks prefixes by it). */
+  score?: boolean;
+  /** false: compute the nodes only, write no output files (the refit of --refit-best). */
+  files?: false;
 }
 
 export interface DoneMsg {
@@ -44,6 +51,8 @@ export interface DoneMsg {
    */
   outputs?: OutputStatus;
   entry?: ManifestEntry;
+  /** With done and the task's `score`: nRMSE on the hidden cells in rows of the task's bands (null: none there). */
+  score?: number | null;
 }
 
 export interface HelloMsg {

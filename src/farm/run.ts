@@ -1,24 +1,77 @@
 // `hierimpute run`: the sweep over every dataset of a folder. Under MPI rank 0 dispatches and
 // ranks > 0 work; with one rank, rank 0 works through the same task code.
+//
+// What is swept comes from a SweepMode: by default the full product of the configuration on the
+// input tables (plainSweep, here); `--evaluate` supplies its own (src/eval/evaluated-sweep.ts:
+// masked copies, baselines, a beam search, the scoring and the refit afterwards). This file only
+// runs the farm: the workers, the dispatch, the manifests, the run summary.
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 import { bandEdges } from '../engine/bands.js';
 import type { RunConfig } from '../engine/config.js';
-import { ManifestWriter, writeRunSummary, writeSweepIndex, type RunSummary } from '../engine/outputs.js';
-import { createProgress } from '../report/progress.js';
-import { DiskStore } from '../engine/store.js';
-import { expandSweep, prefixesPerBand } from '../engine/sweep.js';
+import { ManifestWriter, writeRunSummary, writeSweepIndex, type ManifestEntry, type RunSummary } from '../engine/outputs.js';
+import { DiskStore, type NodeStore } from '../engine/store.js';
+import { expandSweep, prefixesPerBand, type Sequence } from '../engine/sweep.js';
 import { log } from '../log/logger.js';
 import type { Communicator } from '../mpi/world.js';
-import { discoverDatasets } from '../tables/datasets.js';
-import { finishEvaluation, prepareEvaluation, type EvaluateOptions } from '../eval/evaluate.js';
-import { evaluationItems, evaluationPlan } from '../eval/plan.js';
+import { createProgress } from '../report/progress.js';
+import { discoverDatasets, type Dataset } from '../tables/datasets.js';
 import { dispatch, type DispatchStats, type WorkerLoads, type WorkItem } from './dispatcher.js';
 import { holdAfterClaims } from './fault-inject.js';
 import { LocalPool, MpiPool, workerLoop } from './pool.js';
+import type { DoneMsg } from './protocol.js';
 import { reportInFlightOnSigterm } from './teardown.js';
-import { TaskRunner } from './task-runner.js';
+import { TaskRunner, type TaskRunnerOptions } from './task-runner.js';
+
+/** What a mode is built from (the same on every rank). */
+export interface SweepContext {
+  readonly config: RunConfig;
+  readonly datasets: readonly Dataset[];
+  readonly outDir: string;
+  readonly edges: readonly number[];
+  readonly store: NodeStore;
+  readonly threads: number;
+  readonly ranks: number;
+}
+
+/** What a sweep runs and does around it. */
+export interface SweepMode {
+  // Every rank (computed without reading any file):
+  /** Dataset name the farm sees -> the file it reads. */
+  readonly paths: ReadonlyMap<string, string>;
+  /** Band edges of datasets that do not use the configuration's. */
+  readonly datasetEdges?: ReadonlyMap<string, readonly number[]>;
+  /** The sequences tasks name by seq_idx (their output folders). */
+  readonly sequences: readonly Sequence[];
+  /** Scores finished prefix items (TaskMsg.score). */
+  readonly scorer?: TaskRunnerOptions['scorer'];
+  // Rank 0:
+  /** The first log line. */
+  describe(): string;
+  /** Before any task: files the workers will read. */
+  prepare(): Promise<void>;
+  /** The first work items. */
+  items(): WorkItem[];
+  /** Work a finished item makes possible (DispatchHooks.extend). */
+  extend?(item: WorkItem, reply: DoneMsg): readonly WorkItem[];
+  /**
+   * Before the dispatch: the sequences to index and record manifests for. undefined: only known
+   * afterwards (settle), so manifest entries wait until then.
+   */
+  known(): readonly Sequence[] | undefined;
+  /** After the sweep's dispatch: the sequences swept (the index) and every sequence with outputs (the manifests). */
+  settle(): Promise<{ swept: readonly Sequence[]; outputs: readonly Sequence[] }>;
+  /** Sequences swept on a dataset (as the farm names it), and prefix-tree nodes of band b per dataset. */
+  sequencesOn(dataset: string): number;
+  prefixesOfBand(b: number): number;
+  /** Datasets whose every row is in band 0 (--evaluate baselines), each computing one node per sequence. */
+  oneBand?(dataset: string): number | undefined;
+  /** After the run summary: more work through the same workers (`farm`), reports. */
+  finish(ctx: { summary: RunSummary; farm: (items: readonly WorkItem[]) => Promise<DispatchStats> }): Promise<void>;
+  /** Fields it adds to run-summary.json. */
+  summarize?(summary: RunSummary): void;
+}
 
 export interface RunOptions {
   config: RunConfig;
@@ -29,14 +82,37 @@ export interface RunOptions {
   /** Lease of node claims in ms (default DEFAULT_LEASE_MS): how long a lost rank's claim blocks its node. */
   leaseMs?: number;
   progress?: boolean;
-  /** --evaluate: hold out cells, sweep the masked tables, score (src/eval/evaluate.ts). */
-  evaluate?: EvaluateOptions;
+  /** What to sweep (default: plainSweep, the full product on the input tables). */
+  mode?: (ctx: SweepContext) => SweepMode;
 }
 
 /** Checks the data folder before anything is written; throws a clear error. */
 export function checkDataDir(dataDir: string): void {
   if (!existsSync(dataDir)) throw new Error(`--data ${dataDir}: no such folder`);
   if (!statSync(dataDir).isDirectory()) throw new Error(`--data ${dataDir}: not a folder (give the folder that holds the *.csv tables)`);
+}
+
+/** The full product of the configuration on the input tables. */
+export function plainSweep(ctx: SweepContext): SweepMode {
+  const { config, datasets } = ctx;
+  const sequences = expandSweep(config);
+  const perBand = prefixesPerBand(config);
+  return {
+    paths: new Map(datasets.map((d) => [d.name, d.path])),
+    sequences,
+    describe: () =>
+      `sweep: ${sequences.length} sequences × ${datasets.length} datasets, ${config.bands.length} bands, ${ctx.ranks} rank(s) -> ${ctx.outDir}`,
+    prepare: async () => undefined,
+    items: () =>
+      sequences.flatMap((s) =>
+        datasets.map((d) => ({ seq_idx: s.id, dataset: d.name, widths: config.bands.map((b) => b.width), methods: [...s.methods] })),
+      ),
+    known: () => sequences,
+    settle: async () => ({ swept: sequences, outputs: sequences }),
+    sequencesOn: () => sequences.length,
+    prefixesOfBand: (b) => perBand[b]!,
+    finish: async () => undefined,
+  };
 }
 
 /** Datasets each rank keeps loaded (the dispatcher prefers giving a worker items of those). */
@@ -48,44 +124,38 @@ export async function runSweep(world: Communicator, opts: RunOptions): Promise<n
   const outDir = resolve(opts.outDir);
   const datasets = discoverDatasets(opts.dataDir);
   if (datasets.length === 0) throw new Error(`--data ${opts.dataDir}: no *.csv files in this folder`);
-  const sequences = expandSweep(config);
   const edges = bandEdges(config.bands.map((b) => b.width));
   const store = new DiskStore(outDir, { rank: world.rank, leaseMs: opts.leaseMs });
-  // --evaluate: every rank reads the masked tables rank 0 writes before dispatching any task
-  // (one copy per holdout repeat), and the baselines run beside the sequences (src/eval/plan.ts).
-  const plan = opts.evaluate ? evaluationPlan(outDir, datasets, config, sequences.length, opts.evaluate.repeats ?? 1) : undefined;
-  const paths = plan ? plan.paths : new Map(datasets.map((d) => [d.name, d.path]));
+  const mode = (opts.mode ?? plainSweep)({ config, datasets, outDir, edges, store, threads: opts.threads, ranks: world.size });
   const worker = world.size > 1 && world.rank > 0;
   const runner = new TaskRunner({
     config,
     edges,
-    paths,
+    paths: mode.paths,
     store,
     threads: opts.threads,
-    datasetEdges: plan?.edges,
+    datasetEdges: mode.datasetEdges,
     keepDatasets: KEEP_DATASETS,
     afterClaim: worker ? holdAfterClaims(world.rank) : undefined,
-    outputs: { outDir, sequences: plan ? [...sequences, ...plan.baselines] : sequences },
+    outputs: { outDir, sequences: mode.sequences },
+    scorer: mode.scorer,
   });
 
   if (worker) {
     await workerLoop(world, runner);
     return 0;
   }
-  log.info(`sweep: ${sequences.length} sequences × ${datasets.length} datasets, ${config.bands.length} bands, ${world.size} rank(s) -> ${outDir}`);
-  const prepared = opts.evaluate ? await prepareEvaluation(outDir, datasets, opts.evaluate, opts.threads) : undefined;
-  const allSequences = plan ? [...sequences, ...plan.baselines] : sequences;
-  await writeSweepIndex(
-    outDir,
-    sequences,
-    datasets.map((d) => d.name),
-    config,
-  );
-  const items: WorkItem[] = plan
-    ? evaluationItems(plan, sequences, config)
-    : sequences.flatMap((s) =>
-        datasets.map((d) => ({ seq_idx: s.id, dataset: d.name, widths: config.bands.map((b) => b.width), methods: [...s.methods] })),
-      );
+  log.info(mode.describe());
+  await mode.prepare();
+  const known = mode.known();
+  if (known)
+    await writeSweepIndex(
+      outDir,
+      known,
+      datasets.map((d) => d.name),
+      config,
+    );
+  const items = mode.items();
   let pool: MpiPool | LocalPool;
   let uninstall = (): void => undefined;
   if (world.size > 1) {
@@ -98,8 +168,12 @@ export async function runSweep(world: Communicator, opts: RunOptions): Promise<n
   const progress = createProgress(opts.progress ?? true);
   const tDispatch = performance.now();
   // Rank 0 only records finished items in the manifests (the worker that finished an item wrote
-  // its files), beside the dispatch loop.
+  // its files), beside the dispatch loop; entries whose sequence has no id yet wait for settle().
   const manifests = new ManifestWriter(outDir, config, edges);
+  const deferred: { label: string; dataset: string; entry: ManifestEntry }[] = [];
+  const sequenceOf = (item: WorkItem): Sequence =>
+    item.label !== undefined ? { id: item.seq_idx, label: item.label, methods: item.methods } : mode.sequences[item.seq_idx]!;
+  // The workers stay for the work that comes after the sweep (mode.finish), then are stopped.
   let stats: DispatchStats;
   try {
     stats = await dispatch(
@@ -107,20 +181,24 @@ export async function runSweep(world: Communicator, opts: RunOptions): Promise<n
       items,
       {
         onItemDone: async (item, reply) => {
-          const seq = allSequences[item.seq_idx]!;
+          // A prefix (a beam search's item): no files, its score went to the search.
+          if (item.methods.length < config.bands.length) return false;
+          const seq = sequenceOf(item);
           if (reply.outputs === 'stale') {
             // Drop the old entry before the files are replaced, then have the item run again.
             await manifests.forget(seq, item.dataset);
             return true;
           }
           if (!reply.entry)
-            throw new Error(`dispatcher: finished item (sequence ${item.seq_idx}, dataset ${item.dataset}) came back without its manifest entry`);
-          await manifests.record(seq, item.dataset, reply.entry);
+            throw new Error(`dispatcher: finished item (sequence ${seq.label}, dataset ${item.dataset}) came back without its manifest entry`);
+          if (known) await manifests.record(seq, item.dataset, reply.entry);
+          else deferred.push({ label: seq.label, dataset: item.dataset, entry: reply.entry });
           return false;
         },
+        ...(mode.extend ? { extend: (item: WorkItem, reply: DoneMsg) => mode.extend!(item, reply) } : {}),
         onProgress: (p) => progress.update(p),
       },
-      { keepDatasets: KEEP_DATASETS },
+      { keepDatasets: KEEP_DATASETS, stopWorkers: false },
     );
     await manifests.flush();
   } finally {
@@ -128,7 +206,20 @@ export async function runSweep(world: Communicator, opts: RunOptions): Promise<n
     uninstall();
   }
   const dispatchWall = (performance.now() - tDispatch) / 1000;
-  const summary = summarize(stats, config, sequences.length, datasets.length, world.size, (performance.now() - t0) / 1000, plan?.edges);
+  const { swept, outputs } = await mode.settle();
+  if (!known) {
+    const byLabel = new Map(outputs.map((s) => [s.label, s]));
+    for (const d of deferred) await manifests.record(byLabel.get(d.label)!, d.dataset, d.entry);
+    await manifests.flush();
+    await writeSweepIndex(
+      outDir,
+      swept,
+      datasets.map((d) => d.name),
+      config,
+    );
+  }
+  const summary = summarize(stats, mode, swept.length, datasets.length, world.size, (performance.now() - t0) / 1000);
+  mode.summarize?.(summary);
   if (world.size > 1) summary.worker_busy_share = stats.workerBusySeconds / (dispatchWall * (world.size - 1));
   // Rank 0's own work per finished item: handling replies (until the freed worker is fed) plus
   // building manifests; the manifest writes' disk waits run beside dispatching and are reported
@@ -148,21 +239,11 @@ export async function runSweep(world: Communicator, opts: RunOptions): Promise<n
     `done in ${summary.wall_s.toFixed(1)} s: ${summary.groups_computed} band groups computed, ${summary.groups_reused} reused, ` +
       `${summary.groups_empty} empty; outputs in ${outDir}/sequences, summary ${outDir}/run-summary.json, plots ${outDir}/plots`,
   );
-  if (opts.evaluate && prepared) {
-    await finishEvaluation({
-      outDir,
-      datasets,
-      sequences,
-      plan: plan!,
-      config,
-      edges,
-      summary,
-      store,
-      threads: opts.threads,
-      opts: opts.evaluate,
-      prepared,
-    });
-  }
+  await mode.finish({
+    summary,
+    farm: (more) => dispatch(pool, more, { onItemDone: async () => false }, { keepDatasets: KEEP_DATASETS, stopWorkers: false }),
+  });
+  for (const w of pool.workers) await pool.stop(w);
   if (stats.failedDatasets.size) {
     for (const [name, err] of stats.failedDatasets) log.error(`dataset ${name} failed: ${err}`);
     log.error(`${stats.failedDatasets.size} dataset(s) could not be processed: ${[...stats.failedDatasets.keys()].join(', ')}`);
@@ -171,29 +252,20 @@ export async function runSweep(world: Communicator, opts: RunOptions): Promise<n
   return 0;
 }
 
-function summarize(
-  stats: DispatchStats,
-  config: RunConfig,
-  nSeq: number,
-  nData: number,
-  ranks: number,
-  wall: number,
-  baselineDatasets?: ReadonlyMap<string, unknown>,
-): RunSummary {
+function summarize(stats: DispatchStats, mode: SweepMode, nSeq: number, nData: number, ranks: number, wall: number): RunSummary {
   let empty = 0;
   let slots = 0;
-  const nBaselines = new Set(config.bands.flatMap((b) => b.methods)).size;
-  const perBand = prefixesPerBand(config);
   for (const [name, rows] of stats.bandRows) {
     if (stats.failedDatasets.has(name)) continue;
     // --evaluate baselines: one computed band per baseline method, no empty groups.
-    if (baselineDatasets?.has(name)) {
-      slots += nBaselines;
+    const oneBand = mode.oneBand?.(name);
+    if (oneBand !== undefined) {
+      slots += oneBand;
       continue;
     }
     rows.forEach((r, b) => {
-      if (r === 0) empty += perBand[b]!;
-      else slots += nSeq;
+      if (r === 0) empty += mode.prefixesOfBand(b);
+      else slots += mode.sequencesOn(name);
     });
   }
   return {

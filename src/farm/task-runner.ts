@@ -7,7 +7,7 @@ import type { RunConfig } from '../engine/config.js';
 import { loadDataset, type DatasetState } from '../engine/dataset.js';
 import { nextBand, runOneGroup, sequenceNodes, type GroupEnv } from '../engine/group.js';
 import { writeDatasetOutputs, type DatasetOutputs } from '../engine/outputs.js';
-import { DiskStore, type NodeStore } from '../engine/store.js';
+import { DiskStore, type NodeRef, type NodeStore } from '../engine/store.js';
 import type { Sequence } from '../engine/sweep.js';
 import { log } from '../log/logger.js';
 import type { DoneMsg, TaskMsg } from './protocol.js';
@@ -27,6 +27,11 @@ export interface TaskRunnerOptions {
   afterClaim?: GroupEnv['afterClaim'];
   /** Where a finished item's files go (OUT and the sweep's sequences); none written without it. */
   outputs?: { outDir: string; sequences: readonly Sequence[] };
+  /**
+   * Scores the bands done of a finished task that asks for it (TaskMsg.score): nRMSE on the hidden
+   * cells of the dataset (an --evaluate masked copy) in rows of those bands; null when none there.
+   */
+  scorer?: (ds: DatasetState, nodes: readonly NodeRef[]) => Promise<number | null>;
 }
 
 export class TaskRunner {
@@ -85,10 +90,19 @@ export class TaskRunner {
     if (r.outcome === 'computed')
       log.verbose(`seq ${task.seq_idx} ${task.dataset} band ${r.band} (${r.method}) computed in ${r.seconds?.toFixed(2)} s`);
     let outputs: DatasetOutputs | undefined;
-    if (next < 0 && this.opts.outputs) {
-      const seq = this.opts.outputs.sequences[task.seq_idx];
+    // A prefix (fewer methods than bands) has no output files; a complete sequence names its
+    // folder by the task's label, or by the run's sequence seq_idx.
+    const complete = methods.length === this.opts.config.bands.length;
+    if (next < 0 && complete && task.files !== false && this.opts.outputs) {
+      const seq: Sequence | undefined =
+        task.label !== undefined ? { id: task.seq_idx, label: task.label, methods } : this.opts.outputs.sequences[task.seq_idx];
       if (!seq) throw new Error(`task for unknown sequence ${task.seq_idx}`);
       outputs = await writeDatasetOutputs(this.opts.outputs.outDir, ds, seq, this.opts.config, this.opts.store);
+    }
+    let score: number | null | undefined;
+    if (next < 0 && task.score) {
+      if (!this.opts.scorer) throw new Error(`task for dataset ${task.dataset} asks for a holdout score, but this run has no holdout`);
+      score = await this.opts.scorer(ds, nodes);
     }
     return {
       ...base,
@@ -104,6 +118,7 @@ export class TaskRunner {
       loaded,
       ...(this.opts.store instanceof DiskStore ? { nodeReads: this.opts.store.diskReads, nodeHits: this.opts.store.memoHits } : {}),
       ...(outputs ? { outputs: outputs.status, entry: outputs.entry } : {}),
+      ...(score !== undefined ? { score } : {}),
     };
   }
 }

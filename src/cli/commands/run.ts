@@ -11,14 +11,15 @@
 //   log level   --log-level   HIERIMPUTE_LOG_LEVEL    -             info
 //   lock lease  --lock-lease  HIERIMPUTE_LOCK_LEASE   -             120 s (DEFAULT_LEASE_MS)
 // Evaluation (flags only): --evaluate, --holdout (0.1), --holdout-seed (the run seed), --holdout-repeats (1),
-// --refit-best, --ensemble (chosen on the holdout).
+// --refit-best, --ensemble (chosen on the holdout); --beam K (> the config's search.beam; none: the full product).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { Argv, CommandModule } from 'yargs';
 
-import { ConfigError, presetConfig, PRESETS, readConfigFile, type RunConfig } from '../../engine/config.js';
+import { checkBeam, ConfigError, presetConfig, PRESETS, readConfigFile, type RunConfig } from '../../engine/config.js';
 import { expandSweep, prefixNodeCount } from '../../engine/sweep.js';
+import { beamShape } from '../../eval/beam.js';
 import { checkEvaluateOptions, type EvaluateOptions } from '../../eval/evaluate.js';
 import { DEFAULT_LEASE_MS } from '../../locks/index.js';
 import { configureLogging, LOG_LEVELS, type LogLevel } from '../../log/logger.js';
@@ -73,6 +74,7 @@ interface RunArgs extends ConfigArgs {
   'holdout-repeats'?: number;
   'refit-best': boolean;
   ensemble?: number;
+  beam?: number;
 }
 
 /** Longest accepted --lock-lease (a week): beyond it a lost host's nodes would in effect never be recomputed. */
@@ -180,6 +182,11 @@ export const runCommand: CommandModule<object, RunArgs> = {
         describe:
           'with --evaluate: impute each unmasked table with its recommended ensemble (the cell-wise mean of the top K candidates) -> OUT/best/<dataset>.csv',
       })
+      .option('beam', {
+        type: 'number',
+        describe:
+          "with --evaluate: search the sweep band by band, keeping the K best prefixes by holdout score after each band, instead of running every sequence (overrides the config's search.beam; `hierimpute sequences --beam K` shows the plan)",
+      })
       .option('ensemble', {
         type: 'number',
         describe:
@@ -200,28 +207,46 @@ export const runCommand: CommandModule<object, RunArgs> = {
       if (!Number.isInteger(threads) || threads < 0) throw new Error(`--threads must be an integer >= 0 (got ${threads})`);
       const leaseMs = lockLeaseMs(argv['lock-lease']);
       const evaluate = evaluateOptions(argv, config);
+      const beam = argv.beam === undefined ? undefined : checkBeam(argv.beam, '--beam');
+      if (beam !== undefined && !evaluate) throw new ConfigError('--beam ranks prefixes by their holdout score: add --evaluate');
+      if (config.search && !evaluate)
+        throw new ConfigError(
+          "the configuration's search.beam ranks prefixes by their holdout score: add --evaluate (or drop search from the configuration)",
+        );
       // The sweep's modules (node store, Arrow, outputs, evaluation) load only when a sweep runs.
       const { checkDataDir, runSweep } = await import('../../farm/run.js');
       checkDataDir(argv.data);
       checkOutKind(argv.out, argv.evaluate);
       configureLogging({ rank: world.rank, dir: join(argv.out, 'logs'), level: logLevel });
-      return runSweep(world, { config, dataDir: argv.data, outDir: argv.out, threads, leaseMs, progress: argv.progress, evaluate });
+      const mode = evaluate ? (await import('../../eval/evaluated-sweep.js')).evaluatedSweep(evaluate, beam) : undefined;
+      return runSweep(world, { config, dataDir: argv.data, outDir: argv.out, threads, leaseMs, progress: argv.progress, mode });
     });
   },
 };
 
-export const sequencesCommand: CommandModule<object, ConfigArgs & { json: boolean }> = {
+type SequencesArgs = ConfigArgs & { json: boolean; beam?: number };
+
+export const sequencesCommand: CommandModule<object, SequencesArgs> = {
   command: 'sequences',
   describe: describeCommand('sequences'),
   builder: (y) =>
     configOptions(y)
-      .usage('$0 sequences --config FILE|--preset NAME [--seed N] [--json]')
+      .usage('$0 sequences --config FILE|--preset NAME [--seed N] [--beam K] [--json]')
       .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
-      .epilogue('Settings: CLI flag > HIERIMPUTE_CONFIG / HIERIMPUTE_PRESET / HIERIMPUTE_SEED > config file > default.') as unknown as Argv<
-      ConfigArgs & { json: boolean }
-    >,
+      .option('beam', {
+        type: 'number',
+        describe: "explain the beam search of width K (default: the config's search.beam) instead of listing the sequences",
+      })
+      .epilogue(
+        'Settings: CLI flag > HIERIMPUTE_CONFIG / HIERIMPUTE_PRESET / HIERIMPUTE_SEED > config file > default.',
+      ) as unknown as Argv<SequencesArgs>,
   handler: (argv) => {
     const config = resolveConfig(argv);
+    const width = argv.beam === undefined ? config.search?.beam : checkBeam(argv.beam, '--beam');
+    if (width !== undefined) {
+      process.stdout.write(explainBeam(config, width, argv.json));
+      return;
+    }
     const seqs = expandSweep(config);
     if (argv.json) {
       process.stdout.write(JSON.stringify({ sequences: seqs, prefixNodes: prefixNodeCount(config), bands: config.bands }) + '\n');
@@ -231,3 +256,33 @@ export const sequencesCommand: CommandModule<object, ConfigArgs & { json: boolea
     for (const s of seqs) process.stdout.write(`${s.label}\n`);
   },
 };
+
+/** `sequences --beam K`: what a beam search of width K does with a configuration, before any data. */
+export function explainBeam(config: RunConfig, width: number, json: boolean): string {
+  const shape = beamShape(config, width);
+  if (json) {
+    return (
+      JSON.stringify({
+        beam: width,
+        bands: shape.bands,
+        nodes: shape.nodes,
+        sequences: shape.sequences,
+        full_sequences: String(shape.fullSequences),
+        full_nodes: String(shape.fullNodes),
+      }) + '\n'
+    );
+  }
+  const lines = [
+    `beam search of width ${width} over ${shape.fullSequences} sequences (${config.bands.length} bands), per dataset and holdout copy:`,
+    ...shape.bands.map(
+      (b) =>
+        `  band ${b.band}: ${b.candidates} candidate prefix(es) = ${b.band === 0 ? '' : `${shape.bands[b.band - 1]!.kept} kept × `}${b.alternatives} alternative(s)` +
+        (b.band === shape.bands.length - 1
+          ? ': complete sequences, all scored in the leaderboard'
+          : `; keep the ${b.kept} best by holdout nRMSE of bands 0..${b.band}`),
+    ),
+    `at most ${shape.nodes} nodes (the full product: ${shape.fullNodes}); ${shape.sequences} complete sequences reach the leaderboard (of ${shape.fullSequences}).`,
+    'Each band waits for the scores of its candidates on the dataset; datasets advance independently. Needs run --evaluate.',
+  ];
+  return lines.join('\n') + '\n';
+}
