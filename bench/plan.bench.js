@@ -1,9 +1,12 @@
 // The run planner (`hierimpute plan`, docs/plan.md):
 // 1. its predicted efficiency for the seed preset (64 sequences, 18 bands) at 16/64/256/1024 ranks on
-//    8 generated tables of 20,000 × 20. Calibrated once, on a 500-row sample of one of them (the 8 are
-//    generated alike), and that cost model given to all 8 (plan --costs), to keep the entry short;
+//    8 generated tables of 20,000 × 20. Calibrated once, on one of them (the 8 are generated alike),
+//    and that cost model given to all 8 (plan --costs), to keep the entry short;
 // 2. predicted vs measured wall time (run-summary.json wall_s) of the quick preset on 4 generated
-//    tables of 3,000 × 10 at 1, 2 and 3 ranks (each prediction calibrated just before its run).
+//    tables of 3,000 × 10 at 1, 2 and 3 ranks (each prediction calibrated just before its run, with
+//    --same-host: the runs share this machine with other jobs), with
+//    the predicted node seconds (every node once, with its per-task cost) beside the measured ones
+//    (run-summary.json seconds_per_method, summed).
 // BENCH_PLAN_SCALE=0 skips part 1, BENCH_PLAN_CHECK=0 part 2.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -37,14 +40,14 @@ async function seedAtScale(base) {
   const m = cal.costs.tables.t00.methods;
   printTable(
     `seed preset, 8 tables × 20,000 × 20 (${p.nodes} nodes, ${p.items} items): node work ${p.node_seconds.toFixed(0)} s, critical path ${p.critical_path_seconds.toFixed(0)} s; ` +
-      `calibrated in ${cal.calibration_seconds.toFixed(1)} s on 500 rows of one table`,
+      `calibrated in ${cal.calibration_seconds.toFixed(1)} s on one table`,
     ['ranks', 'predicted wall (s)', 'efficiency', 'idle share', 'dataset loads'],
     p.ranks.map((r) => [r.ranks, r.seconds.toFixed(0), r.efficiency.toFixed(3), r.idle_share.toFixed(3), r.dataset_loads]),
   );
   process.stdout.write(`recommended ranks: ${p.recommended_ranks ?? `none (${p.no_recommendation})`}\n`);
   process.stdout.write(
-    `calibrated per-unit costs (s): ${Object.entries(m)
-      .map(([k, v]) => `${k} ${v.per_unit_s.toExponential(2)}`)
+    `calibrated costs (s; per call, per model, per unit): ${Object.entries(m)
+      .map(([k, v]) => `${k} ${(v.fixed_s ?? 0).toFixed(3)} / ${(v.per_model_s ?? 0).toFixed(3)} / ${(v.per_unit_s ?? 0).toExponential(2)}`)
       .join(', ')}; ` +
       `load ${cal.costs.tables.t00.load_s.toFixed(2)} s, outputs ${cal.costs.tables.t00.output_s.toFixed(2)} s, per task ${(cal.costs.tables.t00.task_s * 1000).toFixed(1)} ms\n`,
   );
@@ -57,22 +60,32 @@ async function realRun(data, n) {
   if (r.code !== 0) throw new Error(r.stderr);
   const s = JSON.parse(readFileSync(join(out, 'run-summary.json'), 'utf8'));
   rmSync(out, { recursive: true, force: true });
-  return s.wall_s;
+  return { wall: s.wall_s, nodes: Object.values(s.seconds_per_method).reduce((a, b) => a + b, 0) };
 }
 
 async function predictedVsMeasured(base) {
   const data = tables(join(base, 'check'), 4, 3000, 10);
   const rows = [];
   for (const n of [1, 2, 3]) {
-    const p = await plan(['--preset', 'quick', '--data', data, '--ranks', String(n)]);
+    // The runs share this machine: --same-host measures what concurrent workers get of it.
+    const p = await plan(['--preset', 'quick', '--data', data, '--ranks', String(n), '--same-host']);
     const load = loadavg()[0];
-    const wall = await realRun(data, n);
+    const { wall, nodes } = await realRun(data, n);
     const predicted = p.ranks[0].seconds;
-    rows.push([n, predicted.toFixed(2), wall.toFixed(2), `${(((predicted - wall) / wall) * 100).toFixed(0)} %`, load.toFixed(1)]);
+    rows.push([
+      n,
+      predicted.toFixed(2),
+      wall.toFixed(2),
+      `${(((predicted - wall) / wall) * 100).toFixed(0)} %`,
+      `${p.node_seconds.toFixed(2)} / ${nodes.toFixed(2)}`,
+      p.calibration_seconds.toFixed(1),
+      p.costs.host_parallelism.map((v) => v.toFixed(2)).join(' '),
+      load.toFixed(1),
+    ]);
   }
   printTable(
     'quick preset, 4 tables × 3,000 × 10: predicted vs measured (run-summary.json wall_s)',
-    ['ranks', 'predicted (s)', 'measured (s)', 'error', 'load avg (2 cores)'],
+    ['ranks', 'predicted (s)', 'measured (s)', 'error', 'node s predicted / measured', 'calibration (s)', 'host parallelism', 'load avg (2 cores)'],
     rows,
   );
 }

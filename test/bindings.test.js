@@ -84,6 +84,16 @@ const CASES = {
     ['threads a string', [nowhere, '2'], TypeError],
     ['finite not a boolean', [nowhere, 1, 'yes'], TypeError],
   ],
+  parseCsv: [
+    ['no argument', [], TypeError],
+    ['data a string', ['a\n1\n', 'x.csv'], TypeError],
+    ['data a Uint8ClampedArray', [new Uint8ClampedArray(4), 'x.csv'], TypeError],
+    ['data a Float32Array', [f32(1), 'x.csv'], TypeError],
+    ['data an ArrayBuffer', [new ArrayBuffer(4), 'x.csv'], TypeError],
+    ['file not a string', [new Uint8Array(4), 7], TypeError],
+    ['threads negative', [new Uint8Array(4), 'x.csv', -1], RangeError],
+    ['finite not a boolean', [new Uint8Array(4), 'x.csv', 1, 'yes'], TypeError],
+  ],
   writeCsv: [
     ['a Float64Array column', [nowhere, ['a'], [f64(3)], 3], TypeError],
     ['columns not an array', [nowhere, ['a'], f32(3), 3], TypeError],

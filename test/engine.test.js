@@ -7,7 +7,11 @@ import { before, test } from 'node:test';
 
 import { bandEdges, bandOf } from '../dist/engine/bands.js';
 import { presetConfig, validateConfig } from '../dist/engine/config.js';
+import { loadDataset } from '../dist/engine/dataset.js';
+import { FitCache } from '../dist/engine/fit-cache.js';
+import { fitCacheOf, runOneGroup, sequenceNodes } from '../dist/engine/group.js';
 import { hierarchicalImpute } from '../dist/engine/hierarchical.js';
+import { MemoryStore } from '../dist/engine/store.js';
 import { writeSweepIndex } from '../dist/engine/outputs.js';
 import { expandSweep, prefixesPerBand, prefixNodeCount } from '../dist/engine/sweep.js';
 import { readMatrix } from '../dist/tables/io.js';
@@ -310,4 +314,149 @@ test('--lock-lease / HIERIMPUTE_LOCK_LEASE: validated, the flag wins over the va
   });
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(sequenceFiles(o), sequenceFiles(out), 'the lease never changes the outputs');
+});
+
+test('fit cache: a branch continues in place, a sibling copies its parent, a missing parent is rebuilt, the budget evicts', async () => {
+  const col = (...v) => Float32Array.from(v);
+  const noRebuild = async () => assert.fail('rebuilt a cached parent');
+  const cache = new FitCache(1 << 20);
+  const a = await cache.acquire(null, 0, [col(1, NaN), col(NaN, 2)], 6, noRebuild);
+  assert.equal(a.targetStart, 0);
+  assert.deepEqual(
+    a.columns.map((c) => Array.from(c)),
+    [
+      [1, NaN],
+      [NaN, 2],
+    ],
+  );
+  a.commit('k0', [col(1, 5), col(7, 2)]);
+  // band 1 of the same branch: in place, the parent's result then the band's rows
+  const b = await cache.acquire('k0', 2, [col(NaN), col(3)], 6, noRebuild);
+  assert.equal(b.cached, true);
+  assert.equal(b.targetStart, 2);
+  assert.deepEqual(
+    b.columns.map((c) => Array.from(c)),
+    [
+      [1, 5, NaN],
+      [7, 2, 3],
+    ],
+  );
+  b.commit('k1', [col(4), col(3)]);
+  assert.equal(cache.hits, 1);
+  // a sibling of band 1: its parent's columns now hold k1, so it copies k0's rows
+  const s1 = await cache.acquire('k0', 2, [col(9), col(NaN)], 6, noRebuild);
+  assert.deepEqual(
+    s1.columns.map((c) => Array.from(c)),
+    [
+      [1, 5, 9],
+      [7, 2, NaN],
+    ],
+  );
+  assert.equal(cache.copies, 1);
+  s1.release();
+  // k1 was left intact by its sibling
+  const c = await cache.acquire('k1', 3, [col(NaN), col(NaN)], 6, noRebuild);
+  assert.deepEqual(
+    c.columns.map((x) => Array.from(x)),
+    [
+      [1, 5, 4, NaN],
+      [7, 2, 3, NaN],
+    ],
+  );
+  // while in use, a node continuing the same prefix copies instead of sharing
+  const d = await cache.acquire('k1', 3, [col(8), col(8)], 6, noRebuild);
+  assert.deepEqual(
+    d.columns.map((x) => Array.from(x)),
+    [
+      [1, 5, 4, 8],
+      [7, 2, 3, 8],
+    ],
+  );
+  assert.deepEqual(
+    c.columns.map((x) => Array.from(x)),
+    [
+      [1, 5, 4, NaN],
+      [7, 2, 3, NaN],
+    ],
+  );
+  c.release();
+  d.release();
+  // an unknown parent is rebuilt from the store's parts, in band order
+  const r = await cache.acquire('gone', 3, [col(0), col(0)], 6, async () => [
+    [col(1, 2), col(3, 4)],
+    [col(5), col(6)],
+  ]);
+  assert.equal(r.cached, false);
+  assert.deepEqual(
+    r.columns.map((x) => Array.from(x)),
+    [
+      [1, 2, 5, 0],
+      [3, 4, 6, 0],
+    ],
+  );
+  r.commit(null, [col(0), col(0)]);
+  await assert.rejects(
+    cache.acquire('gone', 3, [col(0), col(0)], 6, async () => [[col(1), col(3)]]),
+    /hold 1 rows, expected 3/,
+  );
+  // a budget below one branch keeps nothing once the node is done
+  const tiny = new FitCache(10);
+  const t = await tiny.acquire(null, 0, [col(1)], 4, noRebuild);
+  assert.equal(tiny.bytes, 16);
+  t.commit('t0', [col(1)]);
+  assert.equal(tiny.size, 0);
+  assert.equal(tiny.bytes, 0);
+});
+
+test('fit cache: a sweep gives bit-identical node results with the cache and with every fit rebuilt from the store', async () => {
+  const cfg = validateConfig(
+    {
+      bands: [
+        { width: 0.1, methods: ['knn'] },
+        { width: 0.15, methods: ['mean', 'knn'] },
+        { width: 0.05, methods: ['median'] },
+        { width: 0.2, methods: ['knn', 'iterative_simple'] },
+        { width: 0.5, methods: ['mean', 'median'] },
+      ],
+      params: { iterative_simple: { max_iter: 3 } },
+    },
+    'test',
+  );
+  const edges = bandEdges(cfg.bands.map((b) => b.width));
+  const ds = await loadDataset('alpha_one', join(data, 'alpha-one.csv'), edges);
+  const seqs = expandSweep(cfg);
+  const run = async (rebuildEveryTime) => {
+    const store = new MemoryStore();
+    let queue = seqs.map((q) => q.methods);
+    while (queue.length > 0) {
+      const next = [];
+      for (const methods of queue) {
+        if (rebuildEveryTime) fitCacheOf(store).clear();
+        const r = await runOneGroup({ config: cfg, store, threads: 1 }, ds, methods);
+        if (!r.done) next.push(methods);
+      }
+      queue = next;
+    }
+    return { store, cache: fitCacheOf(store) };
+  };
+  const cached = await run(false);
+  const rebuilt = await run(true);
+  assert.ok(cached.cache.hits > 0, 'branches were continued from the cache');
+  assert.equal(rebuilt.cache.hits + rebuilt.cache.copies, 0);
+  let nodes = 0;
+  for (const q of seqs) {
+    for (const node of sequenceNodes(ds, cfg, q.methods)) {
+      if (ds.bands.rows[node.band].length === 0) continue;
+      const x = await cached.store.read(node);
+      const y = await rebuilt.store.read(node);
+      x.columns.forEach((c, j) =>
+        assert.deepEqual(
+          new Uint8Array(c.buffer, c.byteOffset, c.byteLength),
+          new Uint8Array(y.columns[j].buffer, y.columns[j].byteOffset, y.columns[j].byteLength),
+        ),
+      );
+      nodes++;
+    }
+  }
+  assert.ok(nodes > 10);
 });

@@ -6,7 +6,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { planRun } from '../dist/farm/plan.js';
+import { methodCost } from '../dist/farm/calibrate.js';
+import { Costs, costUnits, nodeShape, planRun } from '../dist/farm/plan.js';
 import { presetConfig } from '../dist/engine/config.js';
 import { makeData, runCli, tempDir } from './helpers/sweep.js';
 
@@ -106,9 +107,63 @@ test('planRun API: per-table costs and the scaling law; no rank count reaching 0
   assert.match(none.no_recommendation, /efficiency 0.8/);
 });
 
+test("the cost law scales by the band's receivers and missing columns; a band without a missing cell costs fixed_s only", async () => {
+  const t = { name: 't', cols: 4, bandRows: [10, 6, 5], bandReceivers: [2, 6, 0], bandColumns: [1, 3, 0] };
+  assert.deepEqual(nodeShape(t, 1), { fit: 16, rows: 6, receivers: 6, columns: 3, cols: 4 });
+  // Without the band statistics every band row is a receiver and every column is missing in it.
+  assert.deepEqual(nodeShape({ name: 'u', cols: 4, bandRows: [10, 6] }, 1), { fit: 16, rows: 6, receivers: 6, columns: 4, cols: 4 });
+  assert.deepEqual(costUnits('knn', nodeShape(t, 0)), { models: 0, units: 2 * 10 * 4 });
+  assert.deepEqual(costUnits('xgboost', nodeShape(t, 1)), { models: 3, units: 3 * 16 * 4 });
+  assert.deepEqual(costUnits('iterative_linear', nodeShape(t, 0)), { models: 1, units: 1 * 10 * 4 });
+  assert.deepEqual(costUnits('mean', nodeShape(t, 1)), { models: 0, units: 16 * 4 });
+  assert.deepEqual(costUnits('gan', nodeShape(t, 1), { batch_size: 8 }), { models: 0, units: 8 * 4 });
+  for (const m of ['knn', 'xgboost', 'mean', 'lstm', 'gan']) assert.deepEqual(costUnits(m, nodeShape(t, 2)), { models: 0, units: 0 }, m);
+  const config = presetConfig('quick');
+  const costs = new Costs({ methods: { xgboost: { fixed_s: 0.5, per_model_s: 2, per_unit_s: 0.01 }, knn: { fixed_s: 1, per_unit_s: 0.5 } } }, config);
+  assert.equal(costs.node(t, 1, 'xgboost'), 0.5 + 2 * 3 + 0.01 * 192);
+  assert.equal(costs.node(t, 2, 'xgboost'), 0.5, 'nothing to impute: the call only');
+  assert.equal(costs.node(t, 0, 'knn'), 1 + 0.5 * 80);
+});
+
+test('workers sharing one machine (host_parallelism): busy workers split its throughput', async () => {
+  const config = presetConfig('quick');
+  const tables = [
+    { name: 'a', cols: 4, bandRows: [10, 6, 5, 8] },
+    { name: 'b', cols: 4, bandRows: [7, 3, 9, 2] },
+  ];
+  const own = await planRun(config, tables, FIXED, [1, 3, 8]);
+  const work = own.node_seconds;
+  // Two cores: two workers run as if each had its own, so 3 ranks predict exactly the same.
+  const twoCores = await planRun(config, tables, { ...FIXED, host_parallelism: [1, 2] }, [1, 3, 8]);
+  assert.deepEqual(twoCores.ranks.slice(0, 2), own.ranks.slice(0, 2));
+  // ... but 7 workers get at most the throughput of 2.
+  assert.ok(twoCores.ranks[2].seconds >= work / 2 - 1e-9 && twoCores.ranks[2].seconds > own.ranks[2].seconds);
+  // One core's worth of throughput whatever the count: every rank count takes the whole work.
+  const oneCore = await planRun(config, tables, { ...FIXED, host_parallelism: [1, 1] }, [1, 3, 8]);
+  for (const r of oneCore.ranks) assert.ok(Math.abs(r.seconds - work) < 1e-6, `${r.ranks} ranks: ${r.seconds} vs ${work}`);
+  assert.ok(oneCore.ranks[2].efficiency < 0.2);
+});
+
+test('calibration fit: per call and per unit, or per model and per unit for the per-column-model methods', () => {
+  // knn: 1 s + 0.001 s per unit, timed at 2000 and 1000 units.
+  assert.deepEqual(methodCost('knn', { t: 3, models: 0, units: 2000 }, { t: 2, models: 0, units: 1000 }), { fixed_s: 1, per_unit_s: 0.001 });
+  // xgboost: per model 0.25 s + 0.0005 s per unit, on 4 models at 400 and 200 fit rows × 2 columns (units 3200, 1600).
+  const big = { t: 4 * (0.25 + 0.0005 * 800), models: 4, units: 3200 };
+  const small = { t: 4 * (0.25 + 0.0005 * 400), models: 4, units: 1600 };
+  const c = methodCost('xgboost', big, small);
+  assert.equal(c.fixed_s, 0);
+  assert.ok(Math.abs(c.per_model_s - 0.25) < 1e-12 && Math.abs(c.per_unit_s - 0.0005) < 1e-12, JSON.stringify(c));
+  // Timing noise (the smaller sample not faster): everything per call (per model).
+  assert.deepEqual(methodCost('xgboost', { t: 2, models: 4, units: 3200 }, { t: 2.5, models: 4, units: 1600 }), {
+    fixed_s: 0,
+    per_model_s: 0.5,
+    per_unit_s: 0,
+  });
+});
+
 test('plan with real calibration: structure only (no timing is asserted)', async () => {
   const data = makeData(join(tempDir('hi-plan-'), 'data'), { rows: 120 });
-  const plan = await planJson(['--preset', 'quick', '--data', data, '--ranks', '1,3', '--sample-rows', '60']);
+  const plan = await planJson(['--preset', 'quick', '--data', data, '--ranks', '1,3', '--sample-rows', '60', '--same-host']);
   assert.deepEqual(
     plan.ranks.map((r) => r.ranks),
     [1, 3],
@@ -120,7 +175,21 @@ test('plan with real calibration: structure only (no timing is asserted)', async
   assert.ok(plan.critical_path_seconds > 0 && plan.critical_path_seconds <= plan.ranks.at(-1).seconds + 1e-9);
   assert.ok(plan.calibration_seconds > 0);
   for (const m of ['knn', 'iterative_simple', 'xgboost', 'mean']) assert.ok(plan.costs.tables.alpha_one.methods[m].per_unit_s >= 0, m);
+  for (const m of ['iterative_simple', 'xgboost']) assert.ok(plan.costs.tables.alpha_one.methods[m].per_model_s >= 0, m);
+  // Per band: rows, rows with a missing cell, columns with a missing cell, as read from the table.
+  for (const t of plan.tables) {
+    assert.equal(t.band_receivers.length, t.band_rows.length);
+    t.band_receivers.forEach((r, b) => assert.ok(r <= t.band_rows[b] && r > 0 === t.band_missing_columns[b] > 0, `${t.name} band ${b}`));
+    assert.ok(t.band_missing_columns.every((c) => c <= t.cols));
+    // makeData: complete rows fall in band 0, every row of a later band misses a cell.
+    assert.ok(t.band_receivers[0] < t.band_rows[0]);
+    assert.deepEqual(t.band_receivers.slice(1), t.band_rows.slice(1));
+  }
   assert.ok(plan.recommended_ranks === null || [1, 3].includes(plan.recommended_ranks));
+  // --same-host: the throughput of 1 and 2 busy workers (3 ranks), relative to one.
+  assert.equal(plan.costs.host_parallelism.length, 2);
+  assert.equal(plan.costs.host_parallelism[0], 1);
+  assert.ok(plan.costs.host_parallelism[1] >= 1 && plan.costs.host_parallelism[1] <= 2);
   // The calibrated model goes back in through --costs, giving the same predictions.
   const file = join(tempDir('hi-plan-'), 'costs.json');
   writeFileSync(file, JSON.stringify(plan.costs));
@@ -132,7 +201,8 @@ test('plan is listed by --help and its own help states the cost law; bad --ranks
   const help = await runCli(['--help']);
   assert.match(help.stdout, /plan\s+Predict/);
   const own = await runCli(['plan', '--help']);
-  assert.match(own.stdout, /knn: F×T×k/);
+  assert.match(own.stdout, /knn: units R×F×k/);
+  assert.match(own.stdout, /xgboost: models C, units C×F×k/);
   assert.match(own.stdout, /gan: min\(F, batch_size\)×k/);
   const bad = await runCli(['plan', '--preset', 'quick', '--data', '.', '--ranks', '0,2']);
   assert.notEqual(bad.code, 0);

@@ -13,7 +13,11 @@ import * as arrow from 'apache-arrow';
 import { matrixToTable, tableToMatrix } from '../dist/tables/arrow.js';
 import { datasetName, discoverDatasets, findDataset } from '../dist/tables/datasets.js';
 import { TableInputError } from '../dist/tables/errors.js';
-import { readMatrix, readTable, writeMatrix, writeTable } from '../dist/tables/io.js';
+import { coreAddon } from '../dist/bindings/core.js';
+import { loadDataset } from '../dist/engine/dataset.js';
+import { fileHash } from '../dist/engine/keys.js';
+import { parseCsv } from '../dist/tables/csv.js';
+import { readMatrix, readMatrixBytes, readTable, writeMatrix, writeTable } from '../dist/tables/io.js';
 import { makeMatrix } from '../dist/tables/matrix.js';
 import { writeFileAtomic, writeFileAtomicSync } from '../dist/util/atomic-write.js';
 
@@ -276,6 +280,90 @@ function canonical(mantissa, exp10) {
   }
   return `${sign}0.${'0'.repeat(-sci - 1)}${digits}`;
 }
+
+describe('reading a file once: parsing bytes (loadDataset)', () => {
+  const sameMatrix = (a, b) => {
+    assert.deepEqual(a.names, b.names);
+    assert.equal(a.nRows, b.nRows);
+    a.columns.forEach((c, j) => sameBits(c, b.columns[j]));
+  };
+
+  it('parseCsv over a Buffer or a Uint8Array view gives exactly the path-based parse', async () => {
+    for (const name of ['mixed.csv', 'numeric-header.csv', 'multiline-header-cell.csv']) {
+      const p = fx(name);
+      let byPath;
+      try {
+        byPath = await readMatrix(p);
+      } catch (e) {
+        await assert.rejects(parseCsv(readFileSync(p), p), (err) => err.message === e.message && err.kind === e.kind);
+        continue;
+      }
+      sameMatrix(await parseCsv(readFileSync(p), p), byPath);
+      // the bytes inside a larger buffer (a view with a byteOffset), as a plain Uint8Array
+      const bytes = readFileSync(p);
+      const big = new Uint8Array(bytes.length + 10);
+      big.set(bytes, 7);
+      sameMatrix(await parseCsv(big.subarray(7, 7 + bytes.length), p), byPath);
+    }
+    const { matrix, bytes } = await readMatrixBytes(fx('mixed.csv'));
+    sameMatrix(matrix, await readMatrix(fx('mixed.csv')));
+    assert.ok(Buffer.from(bytes).equals(readFileSync(fx('mixed.csv'))));
+  });
+
+  it('the binding rejects a wrong argument type at once, naming itself and the argument', () => {
+    assert.throws(
+      () => coreAddon().parseCsv('a\n1\n', 'x.csv'),
+      (e) => e instanceof TypeError && /^parseCsv: data must be a Uint8Array, got a string/.test(e.message),
+    );
+    assert.throws(
+      () => coreAddon().parseCsv(new Float32Array(2), 'x.csv'),
+      (e) => e instanceof TypeError && /^parseCsv: data must be a Uint8Array, got Float32Array/.test(e.message),
+    );
+    assert.throws(
+      () => coreAddon().parseCsv(Buffer.from('a\n1\n'), 3),
+      (e) => e instanceof TypeError && /^parseCsv: file must be a string/.test(e.message),
+    );
+  });
+
+  it('errors still name the file, line and column, exactly as the path-based reader does', async () => {
+    const cases = [
+      [csvFile('a,b\n1,2\n\n3,x\n'), {}],
+      [csvFile('a,b\n1,2\n3,inf\n'), { finite: true }],
+      [fx('ragged.csv'), {}],
+      [fx('empty.csv'), {}],
+      [fx('duplicate-header.csv'), {}],
+    ];
+    for (const [p, opts] of cases) {
+      const byPath = await rejectsWith(readMatrix(p, opts), {});
+      const byBytes = await rejectsWith(readMatrixBytes(p, opts), { kind: byPath.kind, file: p, line: byPath.line, column: byPath.column });
+      assert.equal(byBytes.message, byPath.message);
+      assert.equal(byBytes.columnName, byPath.columnName);
+    }
+    const missing = join(work, 'nope-bytes.csv');
+    const byPath = await rejectsWith(readMatrix(missing), { kind: 'io', errno: 2 });
+    const byBytes = await rejectsWith(readMatrixBytes(missing), { kind: 'io', errno: 2 });
+    assert.equal(byBytes.message, byPath.message);
+    await rejectsWith(readMatrixBytes(join(work, 'nope.arrow')), { kind: 'io', message: ['nope.arrow'] });
+  });
+
+  it('.arrow files read once too, with the same values and the finite check', async () => {
+    const p = tmpFile('t.arrow');
+    await writeMatrix(makeMatrix(['a', 'b'], [new Float32Array([1, NaN]), new Float32Array([Infinity, 2])]), p);
+    const { matrix, bytes } = await readMatrixBytes(p);
+    sameMatrix(matrix, await readMatrix(p));
+    assert.ok(Buffer.from(bytes).equals(readFileSync(p)));
+    await rejectsWith(readMatrixBytes(p, { finite: true }), { kind: 'not_imputable', line: undefined, column: 2 });
+  });
+
+  it('loadDataset hashes exactly the bytes it parsed (the same key as hashing the file)', async () => {
+    const p = csvFile('a,b\n1,2\n,4\n5,\n');
+    const ds = await loadDataset('d', p, [0.5, 1]);
+    assert.equal(ds.hash, fileHash(p));
+    assert.deepEqual(Array.from(ds.matrix.columns[0]), [1, NaN, 5]);
+    const bad = csvFile('a,b\n1,2\n3,zz\n');
+    await rejectsWith(loadDataset('d', bad, [1]), { kind: 'not_a_number', file: bad, line: 3, column: 2, columnName: 'b' });
+  });
+});
 
 describe('CSV writing', () => {
   it('round-trips every float32 value bit for bit (random bit patterns, -0, denormals, inf, NaN)', async () => {

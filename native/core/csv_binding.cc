@@ -1,8 +1,10 @@
-// JavaScript face of csv.h: readCsv / writeCsv run on the libuv pool and return Promises.
+// JavaScript face of csv.h: readCsv / parseCsv / writeCsv run on the libuv pool and return Promises.
 //
 //   readCsv(path: string, threads?: number, finite?: boolean): Promise<{ names: string[], columns: Float32Array[],
-//   nRows: number }> writeCsv(path: string, names: string[], columns: Float32Array[], nRows: number, threads?: number):
-//   Promise<void>
+//   nRows: number }>
+//   parseCsv(data: Uint8Array, file: string, threads?: number, finite?: boolean): the same table, parsed from bytes
+//   the caller already holds (a Buffer is a Uint8Array); `file` only names the input in error messages
+//   writeCsv(path: string, names: string[], columns: Float32Array[], nRows: number, threads?: number): Promise<void>
 // threads: 1 (default) = the worker thread only, 0 = all cores; results never depend on it.
 // finite: true rejects cells that read as +-inf (kind "not_imputable", with line and column).
 //
@@ -14,8 +16,9 @@
 // readCsv parses into C++ vectors off the JS thread, then copies each column once into a fresh
 // Float32Array on the JS thread (a memcpy; V8-owned memory rather than external buffers, so the
 // arrays behave like any other, e.g. when transferred to a worker).
-// writeCsv keeps the Float32Arrays alive (PromiseWorker::Keep) while the worker formats
-// and writes them; the caller must not mutate them until the Promise settles.
+// parseCsv reads the bytes in place (no copy) and keeps the array alive (PromiseWorker::Keep) while the
+// worker parses them; writeCsv does the same with the Float32Arrays it formats and writes. The caller
+// must not mutate them until the Promise settles.
 #include <cstring>
 #include <exception>
 #include <new>
@@ -65,6 +68,25 @@ class CsvWorker : public PromiseWorker<Result> {
   }
 };
 
+// The parsed table as { names, columns, nRows }, freeing each C++ column once it is copied.
+Napi::Value TableToJs(Napi::Env env, csv::Table& table) {
+  const size_t n_rows = table.n_rows;
+  Napi::Array names = Napi::Array::New(env, table.names.size());
+  Napi::Array columns = Napi::Array::New(env, table.columns.size());
+  for (size_t c = 0; c < table.columns.size(); ++c) {
+    names.Set(static_cast<uint32_t>(c), Napi::String::New(env, table.names[c]));
+    Napi::Float32Array arr = Napi::Float32Array::New(env, n_rows);
+    if (n_rows) std::memcpy(arr.Data(), table.columns[c].data(), n_rows * sizeof(float));
+    std::vector<float>().swap(table.columns[c]);  // free as we go: peak = table + one column
+    columns.Set(static_cast<uint32_t>(c), arr);
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("names", names);
+  out.Set("columns", columns);
+  out.Set("nRows", Napi::Number::New(env, static_cast<double>(n_rows)));
+  return out;
+}
+
 class ReadCsvWorker final : public CsvWorker<csv::Table> {
  public:
   ReadCsvWorker(Napi::Env env, std::string path, int threads, bool finite)
@@ -72,26 +94,33 @@ class ReadCsvWorker final : public CsvWorker<csv::Table> {
 
  protected:
   csv::Table Run() override { return csv::ReadCsvFile(path_, threads_, finite_); }
-  Napi::Value ToJs(Napi::Env env, csv::Table& table) override {
-    const size_t n_rows = table.n_rows;
-    Napi::Array names = Napi::Array::New(env, table.names.size());
-    Napi::Array columns = Napi::Array::New(env, table.columns.size());
-    for (size_t c = 0; c < table.columns.size(); ++c) {
-      names.Set(static_cast<uint32_t>(c), Napi::String::New(env, table.names[c]));
-      Napi::Float32Array arr = Napi::Float32Array::New(env, n_rows);
-      if (n_rows) std::memcpy(arr.Data(), table.columns[c].data(), n_rows * sizeof(float));
-      std::vector<float>().swap(table.columns[c]);  // free as we go: peak = table + one column
-      columns.Set(static_cast<uint32_t>(c), arr);
-    }
-    Napi::Object out = Napi::Object::New(env);
-    out.Set("names", names);
-    out.Set("columns", columns);
-    out.Set("nRows", Napi::Number::New(env, static_cast<double>(n_rows)));
-    return out;
-  }
+  Napi::Value ToJs(Napi::Env env, csv::Table& table) override { return TableToJs(env, table); }
 
  private:
   std::string path_;
+  int threads_;
+  bool finite_;
+};
+
+// Parses bytes owned by a JS Uint8Array; the binding keeps that array alive until the worker is done.
+class ParseCsvWorker final : public CsvWorker<csv::Table> {
+ public:
+  ParseCsvWorker(Napi::Env env, const char* data, size_t size, std::string file, int threads, bool finite)
+      : CsvWorker(env, "hierimpute.parseCsv"),
+        data_(data),
+        size_(size),
+        file_(std::move(file)),
+        threads_(threads),
+        finite_(finite) {}
+
+ protected:
+  csv::Table Run() override { return csv::ParseCsv(data_, size_, file_, threads_, finite_); }
+  Napi::Value ToJs(Napi::Env env, csv::Table& table) override { return TableToJs(env, table); }
+
+ private:
+  const char* data_;
+  size_t size_;
+  std::string file_;
   int threads_;
   bool finite_;
 };
@@ -131,6 +160,19 @@ Napi::Value ReadCsv(const Napi::CallbackInfo& info) {
   return (new ReadCsvWorker(info.Env(), std::move(path), threads, finite))->Start();
 }
 
+// parseCsv(data, file, threads?, finite?)
+Napi::Value ParseCsv(const Napi::CallbackInfo& info) {
+  const char* fn = "parseCsv";
+  Napi::Uint8Array data = args::TypedArray<uint8_t>(info[0], fn, "data");
+  std::string file = args::String(info[1], fn, "file");
+  const int threads = args::Threads(info[2], fn);
+  const bool finite = info[3].IsUndefined() ? false : args::Bool(info[3], fn, "finite");
+  auto* worker = new ParseCsvWorker(info.Env(), reinterpret_cast<const char*>(data.Data()), data.ByteLength(),
+                                    std::move(file), threads, finite);
+  worker->Keep(data);
+  return worker->Start();
+}
+
 // writeCsv(path, names, columns, nRows, threads?)
 Napi::Value WriteCsv(const Napi::CallbackInfo& info) {
   const char* fn = "writeCsv";
@@ -158,6 +200,7 @@ Napi::Value WriteCsv(const Napi::CallbackInfo& info) {
 
 void InitTables(Napi::Env env, Napi::Object exports) {
   exports.Set("readCsv", Napi::Function::New(env, ReadCsv, "readCsv"));
+  exports.Set("parseCsv", Napi::Function::New(env, ParseCsv, "parseCsv"));
   exports.Set("writeCsv", Napi::Function::New(env, WriteCsv, "writeCsv"));
 }
 

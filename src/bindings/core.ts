@@ -3,7 +3,7 @@
 // a piece of the addon or casts it.
 //
 // Native sources: native/core/addon.cc (xgboostVersion), lockfile_binding.cc (lock*),
-// csv_binding.cc (readCsv, writeCsv), kernels_binding.cc (knnImpute, simpleImpute),
+// csv_binding.cc (readCsv, parseCsv, writeCsv), kernels_binding.cc (knnImpute, simpleImpute),
 // trees_binding.cc (miceImpute, xgboostImpute, bayesianRidgeFit), engine_binding.cc (row / band
 // helpers), score_binding.cc (holdoutMask, scoreCells, observedStd), neural_binding.cc (nn*).
 // Every function checks its arguments natively (native/core/args.h) and throws a TypeError or
@@ -250,6 +250,12 @@ export interface CoreAddon {
    * finite: reject cells that read as ±inf (kind 'not_imputable', naming line and column).
    */
   readCsv(path: string, threads?: number, finite?: boolean): Promise<NativeCsvTable>;
+  /**
+   * Parses CSV bytes already in memory (a Buffer is a Uint8Array), with readCsv's rules and
+   * errors; `file` names the input in error messages only. The bytes are read in place: do not
+   * change them until the Promise settles.
+   */
+  parseCsv(data: Uint8Array, file: string, threads?: number, finite?: boolean): Promise<NativeCsvTable>;
   /** Writes a numeric CSV file atomically (temp file + fsync + rename + fsync of the folder). */
   writeCsv(path: string, names: readonly string[], columns: readonly Float32Array[], nRows: number, threads?: number): Promise<void>;
 
@@ -345,6 +351,7 @@ const CORE_FUNCTIONS = {
   lockReadOwner: true,
   lockIsStale: true,
   readCsv: true,
+  parseCsv: true,
   writeCsv: true,
   knnImpute: true,
   simpleImpute: true,

@@ -4,9 +4,9 @@ import { createHash } from 'node:crypto';
 
 import type { Matrix } from '../tables/matrix.js';
 import { TableInputError } from '../tables/errors.js';
-import { readMatrix } from '../tables/io.js';
+import { readMatrix, readMatrixBytes } from '../tables/io.js';
 import { assignBands, type BandAssignment } from './bands.js';
-import { fileHash } from './keys.js';
+import { sha256 } from './keys.js';
 import { engineAddon } from './native.js';
 
 export interface ColumnStats {
@@ -57,11 +57,14 @@ export function emptyColumnError(path: string, matrix: Matrix, observed: ArrayLi
   return undefined;
 }
 
-/** Reads a dataset for the engine: readImputable, and a sweep also needs a data row and no empty column. */
+/**
+ * Reads a dataset for the engine: readImputable, and a sweep also needs a data row and no empty
+ * column. The file is read once: its content hash is over exactly the bytes that were parsed.
+ */
 export async function loadDataset(name: string, path: string, edges: readonly number[]): Promise<DatasetState> {
-  const matrix = await readImputable(path);
+  const { matrix, bytes } = await readMatrixBytes(path, { finite: true });
   if (matrix.nRows === 0) throw new TableInputError(`${path}: the table has a header but no data rows`, path, { kind: 'not_imputable' });
-  const ds = datasetState(name, path, fileHash(path), matrix, edges);
+  const ds = datasetState(name, path, sha256(bytes), matrix, edges);
   const empty = emptyColumnError(path, matrix, ds.stats.observed, 'drop the column');
   if (empty) throw empty;
   return ds;

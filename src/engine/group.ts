@@ -3,11 +3,13 @@
 // fits the band's method on every row of the earlier bands (their imputed results) plus the
 // band's own rows, keeps the band's rows (observed cells restored exactly, imputed cells clipped
 // to the global per-column min/max) and stores them. Single-rank runs, `hierarchicalImpute`
-// and MPI workers all call this function.
+// and MPI workers all call this function. The fit data of a branch is kept for its next band
+// (fit-cache.ts), so a node copies its own band's rows rather than every earlier band's result.
 import { getImputer } from '../impute/registry.js';
 import { makeMatrix, type Matrix } from '../tables/matrix.js';
 import { resolveMethod, type MethodRef, type RunConfig } from './config.js';
 import type { DatasetState } from './dataset.js';
+import { FitCache, type FitData } from './fit-cache.js';
 import { nodeKey, nodeSeed } from './keys.js';
 import { engineAddon } from './native.js';
 import type { NodeRef, NodeStore } from './store.js';
@@ -59,12 +61,27 @@ export async function runOneGroup(env: GroupEnv, ds: DatasetState, methods: read
     if (env.store.has(node)) return { done: false, progressed: true, outcome: 'reused', band: b, method: methods[b] };
     await env.afterClaim?.(node);
     const t0 = performance.now();
-    const { result, meanFilled } = await imputeBand(env, ds, methods, nodes, b);
-    await env.store.write(node, result);
+    const { result, meanFilled, fit } = await imputeBand(env, ds, methods, nodes, b);
+    try {
+      await env.store.write(node, result);
+      // Keep the branch for its next band (nothing continues it after the last band with rows).
+      fit.commit(ds.bands.rows.slice(b + 1).some((r) => r.length > 0) ? node.key : null, result.columns);
+    } finally {
+      fit.release();
+    }
     return { done: false, progressed: true, outcome: 'computed', band: b, method: methods[b], seconds: (performance.now() - t0) / 1000, meanFilled };
   } finally {
     claim.release();
   }
+}
+
+const fitCaches = new WeakMap<NodeStore, FitCache>();
+
+/** The fit data cache of a node store: one per worker (its DiskStore), or per in-memory run. */
+export function fitCacheOf(store: NodeStore): FitCache {
+  let cache = fitCaches.get(store);
+  if (!cache) fitCaches.set(store, (cache = new FitCache()));
+  return cache;
 }
 
 async function imputeBand(
@@ -73,35 +90,56 @@ async function imputeBand(
   methods: readonly MethodRef[],
   nodes: readonly NodeRef[],
   b: number,
-): Promise<{ result: Matrix; meanFilled: number }> {
+): Promise<{ result: Matrix; meanFilled: number; fit: FitData }> {
   const native = engineAddon();
   const method = methods[b]!;
   const where = `dataset '${ds.name}', band ${b} (method ${method})`;
-  const previous: Matrix[] = [];
-  for (let i = 0; i < b; i++) if (ds.bands.rows[i]!.length > 0) previous.push(await env.store.read(nodes[i]!));
-  const original = native.takeRows(ds.matrix.columns, ds.bands.rows[b]!);
-  const fit = concatRows(ds.matrix.names, [...previous, makeMatrix(ds.matrix.names, original)]);
-  const targetStart = fit.nRows - original[0]!.length;
-  const meanFilled = fillUnobservedColumns(env.config, ds, fit, targetStart, where);
-  const resolved = resolveMethod(env.config, method);
-  const imputer = getImputer(resolved.method);
-  const options = resolved.params;
-  const out = await imputer.impute(fit, targetStart, options, { seed: nodeSeed(env.config, ds.edges, methods, b), threads: env.threads });
-  if (out.nRows !== original[0]!.length || out.columns.length !== original.length) {
-    throw new Error(`${where}: the method returned ${out.nRows}×${out.columns.length} cells, expected ${original[0]!.length}×${original.length}`);
+  const rows = ds.bands.rows;
+  // The fit data: every row of the earlier bands (their results, in band order), then the band's
+  // own rows; the earlier rows are the prefix of the last earlier band with rows.
+  let parent = -1;
+  let parentRows = 0;
+  for (let i = 0; i < b; i++) {
+    if (rows[i]!.length === 0) continue;
+    parent = i;
+    parentRows += rows[i]!.length;
   }
-  // The result must own its memory (the method may return views of its input).
-  const columns = out.columns.map((c) => Float32Array.from(c));
-  const left = native.finishBand(columns, original, ds.stats.min, ds.stats.max);
-  if (left > 0) throw new Error(`${where}: ${left} cells are still missing after imputation`);
-  return { result: makeMatrix(ds.matrix.names, columns), meanFilled };
+  const original = native.takeRows(ds.matrix.columns, rows[b]!);
+  const fitData = await fitCacheOf(env.store).acquire(parent < 0 ? null : nodes[parent]!.key, parentRows, original, ds.matrix.nRows, async () => {
+    const parts: Float32Array[][] = [];
+    for (let i = 0; i < b; i++) if (rows[i]!.length > 0) parts.push([...(await env.store.read(nodes[i]!)).columns]);
+    return parts;
+  });
+  try {
+    const fit = makeMatrix(ds.matrix.names, fitData.columns);
+    const targetStart = fitData.targetStart;
+    const meanFilled = fillUnobservedColumns(env.config, ds, fit, targetStart, where);
+    const resolved = resolveMethod(env.config, method);
+    const imputer = getImputer(resolved.method);
+    const options = resolved.params;
+    const out = await imputer.impute(fit, targetStart, options, { seed: nodeSeed(env.config, ds.edges, methods, b), threads: env.threads });
+    if (out.nRows !== original[0]!.length || out.columns.length !== original.length) {
+      throw new Error(`${where}: the method returned ${out.nRows}×${out.columns.length} cells, expected ${original[0]!.length}×${original.length}`);
+    }
+    // The result must own its memory (the method may return views of its input).
+    const columns = out.columns.map((c) => Float32Array.from(c));
+    const left = native.finishBand(columns, original, ds.stats.min, ds.stats.max);
+    if (left > 0) throw new Error(`${where}: ${left} cells are still missing after imputation`);
+    return { result: makeMatrix(ds.matrix.names, columns), meanFilled, fit: fitData };
+  } catch (err) {
+    fitData.release();
+    throw err;
+  }
 }
 
 /**
  * The rule for columns without observed cells (see RunConfig.band_all_missing). Fills in place
- * in `fit` (a fresh copy) and returns the number of cells filled with a global mean.
+ * in `fit` (the node's own fit data; only the band's rows can hold missing cells) and returns the
+ * number of cells filled with a global mean.
  */
 function fillUnobservedColumns(config: RunConfig, ds: DatasetState, fit: Matrix, targetStart: number, where: string): number {
+  // The earlier bands' results are complete, so with them in the fit data every column is observed.
+  if (config.band_all_missing !== 'global_mean' && targetStart > 0) return 0;
   const native = engineAddon();
   const k = fit.columns.length;
   const band = fit.columns.map((c) => c.subarray(targetStart));

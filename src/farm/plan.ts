@@ -9,18 +9,30 @@
 // Cost model (seconds):
 //   task     = task_s (claiming and storing a node, messages)
 //            + load_s                   when the worker does not hold the dataset (LRU of 2)
-//            + node(method, F, T, k)    when the task computes a node
+//            + node(method, shape)      when the task computes a node
 //            + output_s                 when the task finishes its item (stitch, CSV, SVG)
-//   node     = fixed_s + per_unit_s × units(method, F, T, k)
-// with F the node's fit rows (every row of its band and the bands before it), T its band's rows
-// and k the table's columns. units() is the scaling law of each method family:
-//   knn                                 F × T × k       (every target row against every fit row)
-//   mean, median                        F × k
-//   iterative_*, xgboost                F × k²          (one model per column, on the other columns)
-//   lstm, rnn                           F × k           (epochs × rows; rnn's early stop ignored)
-//   gan                                 min(F, batch_size) × k   (a fixed number of iterations)
+//   node     = fixed_s + per_model_s × models + per_unit_s × units
+// The node's shape: F its fit rows (every row of its band and the bands before it), T its band's
+// rows, R the band's rows with a missing cell (the rows a method imputes), C the columns with a
+// missing cell in the band, k the table's columns. All of them follow from the band assignment of
+// the table as read (no imputation needed). models and units per method family:
+//   knn                     units R × F × k      (every receiver against every fit row)
+//   mean, median            units F × k          (one pass)
+//   iterative_*, xgboost    models C, units C × F × k   (one model per column with a missing cell,
+//                           fitted on the fit rows over the other columns; each model also has a
+//                           cost of its own that does not grow with F: trees, boosting rounds)
+//   lstm, rnn               units F × k          (epochs × rows; rnn's early stop ignored)
+//   gan                     units min(F, batch_size) × k   (a fixed number of iterations)
+// A band without a missing cell (R = 0) costs fixed_s only: the methods return its rows at once.
+// A table known by its band rows only (a hand-written plan) counts every band row as a receiver
+// and every column as missing in it (R = T, C = k).
+//
+// Each worker has a core of its own, unless the cost file has a host_parallelism profile (plan
+// --same-host: the run will share this machine): then k workers busy at once each progress at
+// min(1, host_parallelism[k-1] / k) of their calibrated speed, and a task's end moves whenever
+// another worker starts or stops.
 import { bandEdges } from '../engine/bands.js';
-import type { RunConfig } from '../engine/config.js';
+import { resolveMethod, type RunConfig } from '../engine/config.js';
 import { expandSweep, prefixesPerBand } from '../engine/sweep.js';
 import { dispatch, dispatchNodeId, type Clock, type WorkItem } from './dispatcher.js';
 import type { WorkerPool } from './pool.js';
@@ -31,10 +43,16 @@ export interface PlanTable {
   readonly name: string;
   readonly cols: number;
   readonly bandRows: readonly number[];
+  /** Per band: its rows with a missing cell (default: every row of the band). */
+  readonly bandReceivers?: readonly number[];
+  /** Per band: the columns with a missing cell in it (default: every column). */
+  readonly bandColumns?: readonly number[];
 }
 
+/** node seconds = fixed_s + per_model_s × models + per_unit_s × units (see the header). */
 export interface MethodCost {
   fixed_s?: number;
+  per_model_s?: number;
   per_unit_s?: number;
 }
 
@@ -48,29 +66,65 @@ export interface TableCosts {
 /** Costs for every table (top level), optionally refined per table (`tables.<name>`). */
 export interface CostFile extends TableCosts {
   tables?: Record<string, TableCosts>;
+  /**
+   * When the run shares one machine (plan --same-host): entry k-1 is the throughput of k workers
+   * busy at once relative to one (k where each has a core of its own; less when cores are fewer or
+   * taken by other jobs), measured when calibrating. Absent: every worker has a core of its own.
+   */
+  host_parallelism?: number[];
 }
 
-/** The law's units for one node (see the header). */
-export function costUnits(method: string, fitRows: number, targetRows: number, cols: number, params: Readonly<Record<string, unknown>> = {}): number {
+/** What a node's cost depends on (see the header). */
+export interface NodeShape {
+  /** F: fit rows (the band's and every earlier band's). */
+  readonly fit: number;
+  /** T: the band's rows. */
+  readonly rows: number;
+  /** R: the band's rows with a missing cell. */
+  readonly receivers: number;
+  /** C: the columns with a missing cell in the band. */
+  readonly columns: number;
+  /** k: the table's columns. */
+  readonly cols: number;
+}
+
+/** The shape of node (table, band): from the band row counts and, when known, the band's missing cells. */
+export function nodeShape(t: PlanTable, band: number): NodeShape {
+  let fit = 0;
+  for (let b = 0; b <= band; b++) fit += t.bandRows[b] ?? 0;
+  const rows = t.bandRows[band] ?? 0;
+  return { fit, rows, receivers: t.bandReceivers?.[band] ?? rows, columns: t.bandColumns?.[band] ?? t.cols, cols: t.cols };
+}
+
+/** Methods whose cost is one model per column with a missing cell (per_model_s applies). */
+export function perModelMethod(method: string): boolean {
+  return method === 'xgboost' || method.startsWith('iterative_');
+}
+
+/** The law's models and units for one node of a registered method (see the header). */
+export function costUnits(method: string, s: NodeShape, params: Readonly<Record<string, unknown>> = {}): { models: number; units: number } {
+  if (s.receivers === 0) return { models: 0, units: 0 };
   switch (method) {
     case 'knn':
-      return fitRows * targetRows * cols;
+      return { models: 0, units: s.receivers * s.fit * s.cols };
     case 'mean':
     case 'median':
     case 'lstm':
     case 'rnn':
-      return fitRows * cols;
+      return { models: 0, units: s.fit * s.cols };
     case 'gan':
-      return Math.min(fitRows, Number(params.batch_size ?? 128)) * cols;
+      return { models: 0, units: Math.min(s.fit, Number(params.batch_size ?? 128)) * s.cols };
     default:
-      return fitRows * cols * cols;
+      return { models: s.columns, units: s.columns * s.fit * s.cols };
   }
 }
 
 /** The one-line statement of the scaling laws (for --help and docs). */
 export const COST_LAW =
-  'node seconds = fixed_s + per_unit_s × units; units: knn F×T×k, mean/median F×k, iterative_*/xgboost F×k², lstm/rnn F×k, gan min(F,batch_size)×k ' +
-  "(F fit rows = the band and every band before it, T the band's rows, k columns)";
+  'node seconds = fixed_s + per_model_s × models + per_unit_s × units; knn: units R×F×k; mean, median: units F×k; ' +
+  'iterative_*, xgboost: models C, units C×F×k; lstm, rnn: units F×k; gan: units min(F,batch_size)×k ' +
+  "(F fit rows = the band and every band before it, R the band's rows with a missing cell, C the columns with a missing cell in the band, " +
+  'k columns; a band without a missing cell costs fixed_s)';
 
 export class Costs {
   constructor(
@@ -83,19 +137,30 @@ export class Costs {
   load(table: string): number {
     return this.pick(table, 'load_s');
   }
+  /** Whether busy workers slow each other down (a host_parallelism profile is given). */
+  get shared(): boolean {
+    return (this.file.host_parallelism?.length ?? 0) > 0;
+  }
+  /** The speed of each of `busy` workers busy at once, relative to one alone (1 without a profile). */
+  rate(busy: number): number {
+    const p = this.file.host_parallelism;
+    if (!p || p.length === 0 || busy <= 1) return 1;
+    const throughput = p[Math.min(busy, p.length) - 1]!;
+    return Math.min(1, Math.max(throughput, 1e-3) / busy);
+  }
   output(table: string): number {
     return this.pick(table, 'output_s');
   }
   task(table: string): number {
     return this.pick(table, 'task_s');
   }
+  /** Seconds of node (table t, band, method); `method` as the band lists it (a method or a variant). */
   node(t: PlanTable, band: number, method: string): number {
     const c = this.file.tables?.[t.name]?.methods?.[method] ?? this.file.methods?.[method];
     if (!c) throw new Error(`no cost for method ${method} (table ${t.name}): calibrate it or give it in the costs file`);
-    let fit = 0;
-    for (let b = 0; b <= band; b++) fit += t.bandRows[b] ?? 0;
-    const units = costUnits(method, fit, t.bandRows[band] ?? 0, t.cols, this.config.params[method as keyof RunConfig['params']] ?? {});
-    return (c.fixed_s ?? 0) + (c.per_unit_s ?? 0) * units;
+    const resolved = resolveMethod(this.config, method);
+    const { models, units } = costUnits(resolved.method, nodeShape(t, band), resolved.params);
+    return (c.fixed_s ?? 0) + (c.per_model_s ?? 0) * models + (c.per_unit_s ?? 0) * units;
   }
 }
 
@@ -145,6 +210,7 @@ class VirtualClock implements Clock {
 
 interface Pending {
   worker: number;
+  /** When it ends (virtual ms), at the present rate of the busy workers. */
   at: number;
   reply: DoneMsg;
   /** The node this task computes (claimed until `at`). */
@@ -216,8 +282,20 @@ class VirtualPool implements WorkerPool {
     reply.busy_s = seconds;
     this.busySeconds += seconds;
     this.tasks++;
-    this.pending.push({ worker, at: this.clock.t + seconds * 1000, reply, node });
+    this.reshare(this.pending.length + 1);
+    this.pending.push({ worker, at: this.clock.t + (seconds * 1000) / this.costs.rate(this.pending.length + 1), reply, node });
     return Promise.resolve();
+  }
+  /**
+   * Workers sharing one machine (Costs.rate below 1): when the number of busy workers changes to
+   * `busy`, the tasks in progress keep the work they have left and finish at the new rate.
+   */
+  private reshare(busy: number): void {
+    if (!this.costs.shared) return;
+    const factor = this.costs.rate(this.pending.length) / this.costs.rate(busy);
+    if (factor === 1) return;
+    const now = this.clock.t;
+    for (const p of this.pending) p.at = now + (p.at - now) * factor;
   }
   async next(): Promise<{ worker: number; reply: DoneMsg }> {
     while (this.ready.length === 0) await new Promise<void>((resolve) => (this.waiter = resolve));
@@ -244,8 +322,9 @@ class VirtualPool implements WorkerPool {
       timer!.resolve();
       return true;
     }
+    this.clock.t = Math.max(this.clock.t, this.pending[best]!.at);
+    this.reshare(this.pending.length - 1);
     const [p] = this.pending.splice(best, 1);
-    this.clock.t = Math.max(this.clock.t, p!.at);
     if (p!.node) {
       this.claimed.delete(p!.node);
       this.done.add(p!.node);

@@ -35,6 +35,19 @@ export async function readCsv(path: string, options: TableIoOptions = {}): Promi
   }
 }
 
+/**
+ * Parses CSV bytes already read (the same rules, values and errors as readCsv); `path` names the
+ * file in error messages. `bytes` must not change until the Promise settles.
+ */
+export async function parseCsv(bytes: Uint8Array, path: string, options: TableIoOptions = {}): Promise<Matrix> {
+  try {
+    const t = await coreAddon().parseCsv(bytes, path, options.threads ?? 1, options.finite ?? false);
+    return makeMatrix(t.names, t.columns);
+  } catch (err) {
+    throw fromNativeError(err, path);
+  }
+}
+
 /** Writes a Matrix as CSV, atomically (the native writer does temp file + fsync + rename itself). */
 export async function writeCsv(m: Matrix, path: string, options: TableIoOptions = {}): Promise<void> {
   try {

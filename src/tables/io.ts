@@ -26,11 +26,12 @@
 // All writes are atomic (temp file in the same folder + fsync + rename + fsync of the folder; the
 // native CSV writer does this itself, .arrow goes through util/atomic-write); input files are never
 // modified.
+import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 
 import type * as arrow from 'apache-arrow';
 
-import { readCsv, writeCsv, type TableIoOptions } from './csv.js';
+import { parseCsv, readCsv, writeCsv, type TableIoOptions } from './csv.js';
 import { TableInputError } from './errors.js';
 import type { Matrix } from './matrix.js';
 
@@ -77,6 +78,46 @@ export async function readMatrix(path: string, options: TableIoOptions = {}): Pr
   const m = tableToMatrix(await readArrowFile(path), path);
   if (options.finite) rejectInfinite(m, path);
   return m;
+}
+
+/**
+ * Reads a .csv or .arrow file once and returns its Matrix with the exact bytes it was parsed from,
+ * so that a content hash covers what was parsed (a second read could see a file changed in
+ * between). Values, checks and errors are readMatrix's.
+ */
+export async function readMatrixBytes(path: string, options: TableIoOptions = {}): Promise<{ matrix: Matrix; bytes: Uint8Array }> {
+  const format = tableFormat(path);
+  const bytes = await readFileBytes(path, format);
+  if (format === 'csv') return { matrix: await parseCsv(bytes, path, options), bytes };
+  const { arrowFromBytes, tableToMatrix } = await arrowIo();
+  const matrix = tableToMatrix(arrowFromBytes(bytes, path), path);
+  if (options.finite) rejectInfinite(matrix, path);
+  return { matrix, bytes };
+}
+
+/**
+ * A file's bytes; a failure is the TableInputError each reader gave before: for CSV worded as the
+ * native reader words it ("cannot open '<file>': No such file or directory"), for Arrow as readArrowFile.
+ */
+async function readFileBytes(path: string, format: TableFormat): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const errno = typeof e.errno === 'number' && e.errno !== 0 ? Math.abs(e.errno) : undefined;
+    const message =
+      format === 'arrow' ? `cannot open '${path}': ${e.message}` : `cannot ${e.syscall === 'open' ? 'open' : 'read'} '${path}': ${systemReason(e)}`;
+    throw new TableInputError(message, path, { kind: 'io', errno, cause: err });
+  }
+}
+
+/** The system's reason of a Node file error, as strerror() words it ("No such file or directory"). */
+function systemReason(e: NodeJS.ErrnoException): string {
+  if (e.code === 'EISDIR') return 'Is a directory';
+  // Node's text is "<CODE>: <reason>, <syscall> '<path>'".
+  const m = /^[A-Z0-9_]+: (.*?), [a-z]+(?: '.*')?$/s.exec(e.message);
+  const reason = m ? m[1]! : e.message;
+  return reason.charAt(0).toUpperCase() + reason.slice(1);
 }
 
 /** The finite check of an Arrow table (the CSV reader does it natively, with line numbers). */

@@ -22,6 +22,14 @@ export async function readArrowFile(path: string): Promise<arrow.Table> {
     const e = err as NodeJS.ErrnoException;
     throw new TableInputError(`cannot open '${path}': ${e.message}`, path, { kind: 'io', errno: errnoOf(e), cause: err });
   }
+  return arrowFromBytes(bytes, path);
+}
+
+/**
+ * An .arrow file's bytes, already read, as readArrowFile returns them (`path` names the file in
+ * errors). The columns may be views into `bytes`.
+ */
+export function arrowFromBytes(bytes: Uint8Array, path: string): arrow.Table {
   let t: arrow.Table;
   try {
     t = arrow.tableFromIPC(bytes);

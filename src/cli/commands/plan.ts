@@ -1,6 +1,6 @@
 // `hierimpute plan`: predicts a run's wall time on several rank counts before submitting it.
-// It calibrates a cost model on the real tables (each method timed once on a sample of each
-// table) and runs the real dispatcher over a virtual-time worker pool (src/farm/plan.ts), then
+// It calibrates a cost model on the real tables (each method timed on samples shaped like its
+// dearest node of each table) and runs the real dispatcher over a virtual-time worker pool (src/farm/plan.ts), then
 // recommends a rank count, an `sbatch --time` and a ranks × threads split. Nothing runs under MPI.
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -9,6 +9,7 @@ import type { Argv, CommandModule } from 'yargs';
 
 import type { RunConfig } from '../../engine/config.js';
 import { expandSweep } from '../../engine/sweep.js';
+import type { CostFile, PlanTable } from '../../farm/plan.js';
 import { describeCommand } from './catalog.js';
 import { resolveConfig } from './run.js';
 
@@ -23,6 +24,7 @@ interface PlanArgs {
   'sample-rows': number;
   costs?: string;
   cores?: number;
+  'same-host': boolean;
 }
 
 const DEFAULT_RANKS = '1,2,3,4,8,16,32,64';
@@ -78,7 +80,12 @@ export const planCommand: CommandModule<object, PlanArgs> = {
         default: 1,
         describe: 'kernel threads per rank the run will use (the calibration times methods with them)',
       })
-      .option('sample-rows', { type: 'number', default: 500, describe: 'rows of each table the calibration times every method on' })
+      .option('sample-rows', {
+        type: 'number',
+        default: 2000,
+        describe:
+          'most fit rows of a calibration sample (each method is timed on its dearest node of each table, scaled to at most this many rows, and on half of that)',
+      })
       .option('costs', {
         type: 'string',
         describe:
@@ -86,13 +93,22 @@ export const planCommand: CommandModule<object, PlanArgs> = {
           '"tables": {"<dataset>": {... per table}}} (plan --json prints the calibrated one as "costs")',
       })
       .option('cores', { type: 'number', describe: "cores per cluster node, for the ranks × threads advice (default: this machine's)" })
+      .option('same-host', {
+        type: 'boolean',
+        default: false,
+        describe:
+          'the run will use this machine (mpiexec -n N here): measure how much of its cores concurrent workers get now (other jobs included) ' +
+          'and let busy workers share them, instead of giving each worker a core of its own',
+      })
       .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
       .epilogue(
-        'How: each table is loaded as a run loads it (its band row counts and load time); every method of the configuration runs once on a\n' +
-          "sample of each table (--sample-rows, half complete rows as fit data, half as the band to impute); one item's outputs and one node's\n" +
-          "storage are timed. Each prefix-tree node then costs its method's time scaled by this law:\n" +
-          '  knn: F×T×k (target rows × fit rows); mean, median: F×k; iterative_*, xgboost: F×k² (a model per column); lstm, rnn: F×k\n' +
-          '  (epochs × rows); gan: min(F, batch_size)×k (fixed iterations); F = fit rows (the band and every band before it), T = band rows, k = columns.\n' +
+        'How: each table is loaded as a run loads it (per band: its rows, its rows with a missing cell, its columns with a missing cell, and the\n' +
+          'load time); every method of the configuration is timed on its dearest node of each table (the band with the most fit rows), scaled\n' +
+          "to at most --sample-rows fit rows and to half of that; one item's outputs and one node's storage are timed. Each prefix-tree node then\n" +
+          'costs fixed_s + per_model_s × models + per_unit_s × units by this law:\n' +
+          '  knn: units R×F×k (receivers × fit rows); mean, median: F×k; iterative_*, xgboost: models C, units C×F×k (a model per column with a\n' +
+          '  missing cell); lstm, rnn: F×k (epochs × rows); gan: min(F, batch_size)×k (fixed iterations); F = fit rows (the band and every band\n' +
+          "  before it), R = the band's rows with a missing cell, C = its columns with a missing cell, k = columns; no missing cell: fixed_s only.\n" +
           'The real dispatcher then runs over virtual workers whose tasks last that long (plus a load when the worker does not hold the\n' +
           'dataset, and the outputs when the task finishes an item). Per rank count: predicted wall seconds, efficiency = busy ÷ (workers × wall),\n' +
           'critical path (the longest chain of dependent nodes: no rank count beats it), idle share = 1 − busy ÷ (ranks × wall).\n' +
@@ -113,17 +129,21 @@ export const planCommand: CommandModule<object, PlanArgs> = {
     checkDataDir(argv.data);
     const datasets = discoverDatasets(argv.data);
     if (datasets.length === 0) throw new Error(`--data ${argv.data}: no *.csv files in this folder`);
-    let costs;
-    let tables;
+    let costs: CostFile;
+    let tables: PlanTable[];
     let calibrationSeconds = 0;
     if (argv.costs) {
-      costs = JSON.parse(readFileSync(argv.costs, 'utf8'));
+      costs = JSON.parse(readFileSync(argv.costs, 'utf8')) as CostFile;
       tables = await bandRowsOnly(config, datasets);
     } else {
       const { calibrate } = await import('../../farm/calibrate.js');
       const cal = await calibrate(config, datasets, { sampleRows, threads });
       ({ costs, tables } = cal);
       calibrationSeconds = cal.seconds;
+    }
+    if (argv['same-host']) {
+      const { hostParallelism } = await import('../../farm/calibrate.js');
+      costs = { ...costs, host_parallelism: await hostParallelism(Math.max(1, ranks.at(-1)! - 1), Math.max(1, threads)) };
     }
     const plan = await planRun(config, tables, costs, ranks, { calibrationSeconds });
     const cores = argv.cores ?? availableParallelism();
@@ -133,7 +153,13 @@ export const planCommand: CommandModule<object, PlanArgs> = {
         JSON.stringify({
           ...plan,
           sequences: expandSweep(config).length,
-          tables: tables.map((t) => ({ name: t.name, cols: t.cols, band_rows: t.bandRows })),
+          tables: tables.map((t) => ({
+            name: t.name,
+            cols: t.cols,
+            band_rows: t.bandRows,
+            band_receivers: t.bandReceivers,
+            band_missing_columns: t.bandColumns,
+          })),
           calibration_seconds: calibrationSeconds,
           threads,
           cost_law: COST_LAW,
@@ -154,6 +180,8 @@ export const planCommand: CommandModule<object, PlanArgs> = {
         : `calibrated in ${calibrationSeconds.toFixed(1)} s on samples of ≤ ${sampleRows} rows (--threads ${threads})`,
     );
     out.push(`cost law: ${COST_LAW}`);
+    if (costs.host_parallelism)
+      out.push(`same host: ${costs.host_parallelism.map((v, i) => `${i + 1} busy worker(s) get ${v.toFixed(2)}× one's throughput`).join(', ')}`);
     const header = ['ranks', 'workers', 'wall (s)', 'efficiency', 'critical path (s)', 'idle share', 'dataset loads'];
     const rows = plan.ranks.map((r) => [
       r.ranks,
@@ -180,15 +208,13 @@ export const planCommand: CommandModule<object, PlanArgs> = {
   },
 };
 
-/** Each table's width and band row counts, read as a run reads them (for a given cost model). */
-async function bandRowsOnly(config: RunConfig, datasets: readonly { name: string; path: string }[]) {
+/** Each table as the planner sees it (width, band rows, their missing cells), read as a run reads it (for a given cost model). */
+async function bandRowsOnly(config: RunConfig, datasets: readonly { name: string; path: string }[]): Promise<PlanTable[]> {
   const { loadDataset } = await import('../../engine/dataset.js');
   const { planEdges } = await import('../../farm/plan.js');
+  const { planTable } = await import('../../farm/calibrate.js');
   const edges = planEdges(config);
   const tables = [];
-  for (const d of datasets) {
-    const ds = await loadDataset(d.name, d.path, edges);
-    tables.push({ name: d.name, cols: ds.matrix.columns.length, bandRows: ds.bands.rows.map((r) => r.length) });
-  }
+  for (const d of datasets) tables.push(planTable(await loadDataset(d.name, d.path, edges)));
   return tables;
 }
