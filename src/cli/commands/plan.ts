@@ -118,6 +118,13 @@ export const planCommand: CommandModule<object, PlanArgs> = {
       ) as unknown as Argv<PlanArgs>,
   handler: async (argv) => {
     const config = resolveConfig(argv);
+    // The planner models the full product of a plain run; a beam search's nodes depend on scores
+    // known only while it runs.
+    if (config.search)
+      throw new Error(
+        "plan models the full product of a plain run; this configuration's search.beam searches it band by band with --evaluate " +
+          '(`hierimpute sequences --config ... --beam K` prints its node count per table); plan it without "search" for an upper bound',
+      );
     const ranks = parseRanks(argv.ranks);
     const threads = argv.threads;
     if (!Number.isInteger(threads) || threads < 0) throw new Error(`--threads must be an integer >= 0 (got ${threads})`);
