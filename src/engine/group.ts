@@ -161,21 +161,6 @@ function fillUnobservedColumns(config: RunConfig, ds: DatasetState, fit: Matrix,
   return filled;
 }
 
-/** Rows of several matrices with the same columns, stacked in order (one copy, TypedArray.set). */
-export function concatRows(names: readonly string[], parts: readonly Matrix[]): Matrix {
-  const n = parts.reduce((a, p) => a + p.nRows, 0);
-  const columns = names.map((_, j) => {
-    const col = new Float32Array(n);
-    let at = 0;
-    for (const p of parts) {
-      col.set(p.columns[j]!, at);
-      at += p.nRows;
-    }
-    return col;
-  });
-  return makeMatrix(names, columns);
-}
-
 /**
  * The input table with the results of the given nodes (bands 0..nodes.length-1) put back in input
  * row order; rows of later bands keep their missing cells.
