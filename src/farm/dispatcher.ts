@@ -46,7 +46,6 @@ export interface DispatchStats {
   groupsComputed: number;
   /** Nodes computed per dataset (as the farm names it). */
   computedByDataset: Map<string, number>;
-  reusedAfterWait: number;
   requeuesWithoutProgress: number;
   secondsPerMethod: Record<string, number>;
   meanFilledCells: number;
@@ -143,7 +142,6 @@ export async function dispatch(
   const stats: DispatchStats = {
     groupsComputed: 0,
     computedByDataset: new Map(),
-    reusedAfterWait: 0,
     requeuesWithoutProgress: 0,
     secondsPerMethod: {},
     meanFilledCells: 0,
@@ -366,7 +364,6 @@ function account(stats: DispatchStats, item: WorkItem, r: DoneMsg, doneNodes: Se
     if (r.method) stats.secondsPerMethod[r.method] = (stats.secondsPerMethod[r.method] ?? 0) + (r.seconds ?? 0);
     stats.meanFilledCells += r.meanFilled ?? 0;
   }
-  if (r.outcome === 'reused') stats.reusedAfterWait++;
   // Nodes before `next` are done too (found on disk, or computed by others).
   for (let b = 0; b < (r.next < 0 ? item.methods.length : r.next); b++) doneNodes.add(nodeId(item, b));
 }
