@@ -7,8 +7,9 @@ Writes, per case, `<case>.fit.csv`, `<case>.target.csv` (inputs; NaN = empty fie
 `<case>.knn.csv` = KNNImputer(n_neighbors, weights).fit(fit).transform(target), plus
 `<case>.mean.csv` / `<case>.median.csv` = SimpleImputer(strategy).fit(fit).transform(target),
 and `cases.json` listing every case with its options and the scikit-learn version.
-Values are multiples of 1/256 of moderate size, so that the float32 tables hierimpute reads and
-the float64 tables scikit-learn reads hold exactly the same numbers. Every fixture is seeded; a
+Values are multiples of 1/256 of moderate size (iris: its values times 10, integers), so that the
+float32 tables hierimpute reads and the float64 tables scikit-learn reads hold exactly the same
+numbers. Every fixture is seeded; a
 rerun writes identical files. The tests (test/knn.test.js) need no Python.
 """
 import json
@@ -17,6 +18,7 @@ import sys
 
 import numpy as np
 import sklearn
+from sklearn.datasets import load_iris
 from sklearn.impute import KNNImputer, SimpleImputer
 
 
@@ -82,6 +84,14 @@ def cases():
     e[25:35] = e[0:10]
     e[rng.random((50, 4)) < 0.2] = np.nan
     out.append(dict(name="duplicates_k3_distance", fit=e, target=e, n_neighbors=3, weights="distance"))
+
+    # iris x 10 (integers, so every distance is exact on both sides) with 15 % of the cells missing
+    # completely at random: many rows repeat values, so the k-th and (k+1)-th donors are often at
+    # exactly the same distance and scikit-learn picks among them in np.argpartition's order.
+    f = load_iris().data * 10.0
+    f[rng.random(f.shape) < 0.15] = np.nan
+    out.append(dict(name="iris10_k5_uniform", fit=f, target=f, n_neighbors=5, weights="uniform"))
+    out.append(dict(name="iris10_k5_distance", fit=f, target=f, n_neighbors=5, weights="distance"))
     return out
 
 

@@ -15,7 +15,11 @@
 //   - otherwise the k nearest donors are taken in the order (distance, fit row index): equal
 //     distances go to the LOWER fit row index first (deterministic tie rule), NaN distances sort
 //     after every finite distance (lowest row index first among them), so NaN-distance donors are
-//     used only when fewer than k donors have a finite distance;
+//     used only when fewer than k donors have a finite distance. "Equal" is judged on the distances
+//     computed from the float32 values: exact for values float32 holds exactly (integers, dyadic
+//     fractions), while a tie in decimal text (0.2 and 0.4 around 0.3) is usually a near-tie after
+//     float32 rounding, decided by that rounding (still deterministic). scikit-learn's own pick among
+//     equals (np.argpartition order on its rounded distances) is arbitrary and not reproduced;
 //   - uniform weights: the plain mean of the k donors' values (NaN-distance donors count);
 //     distance weights: weights 1/d, NaN-distance donors weigh 0, and when some chosen donor is at
 //     distance 0 only the zero-distance donors count, equally (scikit-learn's _get_weights).

@@ -10,7 +10,9 @@
 //    over the columns observed in both rows), NaN when no column is shared; summed exactly in double
 //    (scikit-learn's expansion |x|^2 - 2xy + |y|^2 is inexact, so picks can differ on near-ties);
 //  - per missing cell (receiver, column j): donors are the rows where j is observed; the
-//    k = min(n_neighbors, #donors) nearest are taken; equal distances go to the lower row index first;
+//    k = min(n_neighbors, #donors) nearest are taken; equal distances go to the lower row index first
+//    (equal as computed from the float32 values: a tie in decimal text is usually a near-tie after
+//    float32 rounding, which then decides; scikit-learn's pick among equals is arbitrary);
 //    NaN distances sort after all finite ones (lowest row index first), so they are used only when
 //    fewer than k donors have a finite distance; if every donor is at NaN distance (e.g. a row with no
 //    observed cell) the cell gets the column mean of j;
