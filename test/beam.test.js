@@ -30,6 +30,7 @@ let cfgPath;
 let full;
 let beam2;
 
+// One holdout repeat: the independent check of the prefix scores below reads repeat 0's mask.
 const evalArgs = (out, extra = []) => [
   'run',
   '--config',
@@ -42,6 +43,8 @@ const evalArgs = (out, extra = []) => [
   '--evaluate',
   '--holdout-seed',
   '5',
+  '--holdout-repeats',
+  '1',
   ...extra,
 ];
 const lines = (p) => readFileSync(p, 'utf8').trimEnd().split('\n');

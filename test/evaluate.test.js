@@ -29,7 +29,8 @@ let cfgPath;
 let out;
 let first;
 
-const evalArgs = (o) => [
+/** The run's arguments; one holdout repeat unless told (the scores below are recomputed for one mask). */
+const evalArgs = (o, repeats = 1) => [
   'run',
   '--config',
   cfgPath,
@@ -44,6 +45,8 @@ const evalArgs = (o) => [
   '--holdout-seed',
   '11',
   '--refit-best',
+  '--holdout-repeats',
+  String(repeats),
 ];
 
 before(async () => {
@@ -389,7 +392,7 @@ test("--ensemble 1 writes the leaderboard's best alone (as before ensembles); --
 
 test('--holdout-repeats 3: independent masks, scores are means over the repeats with sample sd, within-noise flags from paired differences', async () => {
   const o = tempDir('hi-eval-r3-');
-  const r = await runCli([...evalArgs(o), '--holdout-repeats', '3']);
+  const r = await runCli(evalArgs(o, 3));
   assert.equal(r.code, 0, r.stderr);
   const cfg = validateConfig(linearConfig(), 'test');
   const edges = bandEdges(cfg.bands.map((b) => b.width));

@@ -3,7 +3,7 @@
 // (two variants of one method never share a node); a configuration without variants keeps the
 // node keys it always had.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
@@ -154,6 +154,10 @@ test('run with variants (YAML): folders, manifests, leaderboard and baselines ca
     .rows.map((row) => row[2])
     .sort();
   assert.deepEqual(labels, ['baseline_knn', 'baseline_knn10', 'baseline_mean', 'seq_0_knn_knn', 'seq_1_knn_knn10', 'seq_2_knn_mean']);
+  // No --holdout-repeats: the measured default of 3 masked copies, each swept.
+  const ev = JSON.parse(readFileSync(join(out, 'evaluation.json'), 'utf8'));
+  assert.equal(ev.holdout_repeats, 3);
+  assert.ok(['lin', 'lin.holdout1', 'lin.holdout2'].every((n) => existsSync(join(out, 'sequences', 'seq_0_knn_knn', `${n}.csv`))));
   // A duplicate YAML key (two variants of the same name) is an error naming the file.
   const dup = writeConfig(tempDir('hi-var-cfg-'), `${yaml}  knn10: {method: knn, n_neighbors: 4}\n`, 'dup.yaml');
   const d = await runCli(['run', '--config', dup, '--data', data, '--out', tempDir('hi-var-out-'), '--progress=false']);

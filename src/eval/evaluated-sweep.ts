@@ -12,7 +12,7 @@ import { expandSweep, prefixesPerBand, type Sequence } from '../engine/sweep.js'
 import type { SweepContext, SweepMode } from '../farm/run.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { beamShape, BeamSearch, finalSequences } from './beam.js';
-import { finishEvaluation, prepareEvaluation, type EvaluateOptions } from './evaluate.js';
+import { finishEvaluation, holdoutRepeats, prepareEvaluation, type EvaluateOptions } from './evaluate.js';
 import { evaluationItems, evaluationPlan, sweepMethods, type EvaluationPlan } from './plan.js';
 import { prefixScorer } from './prefix-score.js';
 
@@ -26,7 +26,7 @@ export function evaluatedSweep(opts: EvaluateOptions, beamFlag?: number): (ctx: 
     const width = beamFlag ?? config.search?.beam;
     // A beam search's sequences are known once it is over; the full product's from the start.
     const sequences = width === undefined ? expandSweep(config) : [];
-    const plan = evaluationPlan(outDir, datasets, config, sequences.length, opts.repeats ?? 1);
+    const plan = evaluationPlan(outDir, datasets, config, sequences.length, holdoutRepeats(opts));
     const beam = width === undefined ? undefined : new BeamSearch(config, plan.copies, width);
     const nBaselines = sweepMethods(config).length;
     const perBand = prefixesPerBand(config);
