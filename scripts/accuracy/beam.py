@@ -1,18 +1,20 @@
 #!/usr/bin/env python3
 """The beam search against the full product, on the tables of a finished accuracy run.
 
-    python3 scripts/accuracy/beam.py --work out/accuracy [--widths 1,2,4] [--jobs 2]
+    python3 scripts/accuracy/beam.py --work out/accuracy [--widths 1,2,4] [--jobs 2] [--full]
 
 For every table of WORK (made by scripts/accuracy/run.sh, which ran the full product of
 WORK/sweep.yaml) and every beam width K: `hierimpute run --evaluate --refit-best --beam K` with
-the same configuration and defaults, into WORK/beam/K<k>/<name>/out. Then, on the TEST cells
+the same configuration and defaults, into WORK/beam/K<k>/<name>/out. With --full, the full product
+is run again with this checkout's code (WORK/beam/full/<name>/out) and compared against instead of
+WORK/hier/<name>/out (which run.sh made with the code of its own time). Then, on the TEST cells
 (which neither run saw):
   - the nRMSE of the recommended table (best/<name>.csv) of the beam and of the full product;
   - the beam's best sequence, whether the full product picked the same, and its rank on the TEST
     cells among all the full product's sequences and baselines (the harness scored each of them);
   - nodes computed (run-summary.json) and wall seconds.
 Writes WORK/beam/summary.json and WORK/beam/summary.md. Uses the built dist/ of this checkout
-(run `npm run build` first).
+(run `npm run build` first), or HIER_MAIN (a copy of dist/main.js) with HIERIMPUTE_NATIVE_DIR.
 """
 import argparse
 import concurrent.futures
@@ -31,15 +33,18 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 
 
 def run_beam(work, name, k):
-    d = os.path.join(work, 'beam', f'K{k}', name)
+    """k = 0: the full product."""
+    d = os.path.join(work, 'beam', f'K{k}' if k else 'full', name)
     os.makedirs(os.path.join(d, 'data'), exist_ok=True)
     data = os.path.join(d, 'data', f'{name}.csv')
     if not os.path.exists(data):
         with open(os.path.join(work, 'input', f'{name}.csv'), 'rb') as src, open(data, 'wb') as dst:
             dst.write(src.read())
     t0 = time.time()
-    cmd = ['node', os.path.join(ROOT, 'dist', 'main.js'), 'run', '--config', os.path.join(work, 'sweep.yaml'), '--data', os.path.join(d, 'data'),
-           '--out', os.path.join(d, 'out'), '--evaluate', '--refit-best', '--beam', str(k), '--threads', '1', '--progress=false', '--log-level', 'warn']
+    cmd = ['node', os.environ.get('HIER_MAIN', os.path.join(ROOT, 'dist', 'main.js')), 'run', '--config', os.path.join(work, 'sweep.yaml'), '--data', os.path.join(d, 'data'),
+           '--out', os.path.join(d, 'out'), '--evaluate', '--refit-best', '--threads', '1', '--progress=false', '--log-level', 'warn']
+    if k:
+        cmd += ['--beam', str(k)]
     with open(os.path.join(d, 'log.txt'), 'w') as log:
         r = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT)
     if r.returncode != 0:
@@ -64,11 +69,12 @@ def main():
     ap.add_argument('--work', required=True)
     ap.add_argument('--widths', default='1,2,4')
     ap.add_argument('--jobs', type=int, default=2)
+    ap.add_argument('--full', action='store_true', help='run the full product again with this code')
     args = ap.parse_args()
     work = os.path.abspath(args.work)
     widths = [int(x) for x in args.widths.split(',')]
     names = sorted(json.load(open(os.path.join(work, 'tables.json'))))
-    jobs = [(n, k) for k in widths for n in names]
+    jobs = [(n, k) for k in ([0] if args.full else []) + widths for n in names]
     seconds = {}
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         for (n, k), s in zip(jobs, pool.map(lambda j: run_beam(work, *j), jobs)):
@@ -77,14 +83,15 @@ def main():
     rows = {}
     for n in names:
         truth = Truth(work, n)
-        full_out = os.path.join(work, 'hier', n, 'out')
+        full_dir = os.path.join(work, 'beam', 'full', n) if args.full else os.path.join(work, 'hier', n)
+        full_out = os.path.join(full_dir, 'out')
         full_scores = sequence_scores(truth, full_out, n)
         ranked = sorted(full_scores, key=lambda lbl: full_scores[lbl])
         full_label = read_best_label(full_out)[0]
         full_best = truth.nrmse(read_table(os.path.join(full_out, 'best', f'{n}.csv')), f'{n} full best')
         full_summary = json.load(open(os.path.join(full_out, 'run-summary.json')))
         row = {'full': {'label': full_label, 'best_nrmse': full_best, 'nodes': full_summary['groups_computed'],
-                        'seconds': float(open(os.path.join(work, 'hier', n, 'seconds')).read()),
+                        'seconds': seconds[(n, 0)] if args.full else float(open(os.path.join(full_dir, 'seconds')).read()),
                         'pick_rank': ranked.index(full_label) + 1 if full_label in ranked else None, 'candidates': len(ranked)}}
         for k in widths:
             out = os.path.join(work, 'beam', f'K{k}', n, 'out')
