@@ -53,8 +53,8 @@ export { hierarchicalImpute, type HierarchicalResult } from './engine/hierarchic
  */
 export { runSweep, plainSweep, type RunOptions, type SweepMode, type SweepContext } from './farm/run.js';
 /**
- * `runSweep(world, { ..., mode: evaluatedSweep(options, beam?) })`: hold out cells, score every
- * sequence (or search band by band with a beam), recommend a table, optionally refit it.
+ * `runSweep(world, { ..., mode: evaluatedSweep(options) })`: hold out cells, score every
+ * sequence (or, with the configuration's search.beam, search band by band), recommend a table, optionally refit it.
  */
 export { evaluatedSweep } from './eval/evaluated-sweep.js';
 export type { EvaluateOptions } from './eval/evaluate.js';

@@ -3,7 +3,7 @@
 // computation of the prefix score); nodes computed; identical under mpiexec -n 3; the plan
 // `sequences --beam` prints; errors.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 
@@ -146,18 +146,25 @@ test('beam decisions: a band with at most K candidates is not scored; a band wit
   assert.equal(items.length, 9);
   assert.ok(items.every((i) => i.methods.length === 2 && i.score));
   assert.equal(wide.trace().d[0].ranked, false);
-  // K = 2 with band 1 empty in the only copy: of each kept parent only band 1's first alternative goes on.
+  // K = 2 with band 1 empty in the only copy: of each kept parent only band 1's first alternative
+  // goes on; that leaves 2 prefixes, no more than K, so band 1 needs no decision and band 2's
+  // complete sequences come at once.
   const narrow = new BeamSearch(config, [copy('d', 0)], 2);
   let next = [];
   for (const item of narrow.initialItems())
     next = narrow.onDone(item, reply({ mean: 0.1, knn: 0.2, iterative_simple: 0.3 }[item.methods[0]], [10, 0, 10]));
-  let last = [];
-  for (const item of next) last = narrow.onDone(item, reply(0.5, [10, 0, 10]));
   assert.deepEqual(
     narrow.trace().d[1].kept.map((k) => k.prefix),
     ['mean+mean', 'knn+mean'],
   );
-  assert.equal(last.length, 6);
+  assert.equal(narrow.trace().d[1].ranked, false);
+  assert.equal(next.length, 6);
+  assert.ok(next.every((i) => i.methods.length === 3 && i.label && i.methods[1] === 'mean'));
+  // The search is over only when every complete sequence has finished.
+  next.slice(0, -1).forEach((item) => narrow.onDone(item, reply(undefined, [10, 0, 10])));
+  assert.deepEqual(narrow.finalists('d'), []);
+  narrow.onDone(next.at(-1), reply(undefined, [10, 0, 10]));
+  assert.equal(narrow.finalists('d').length, 6);
 });
 
 test('beamShape: nodes per band and the full product', () => {
@@ -272,6 +279,10 @@ test('beam of 2: the kept prefixes are the best by prefix score; its sequences a
   assert.equal(summary(beam2).groups_computed, 2 * (15 + 3));
   assert.equal(cacheNodes(beam2), 2 * (15 + 3));
   assert.equal(summary(full).groups_computed, 2 * (39 + 3));
+  // Reused: node visits of finished items beyond the computed ones. Per dataset: band 0's 3 prefixes
+  // (3 visits), band 1's 6 (12), the 6 sequences (18): 33 visits for 15 nodes; baselines 3 for 3.
+  assert.equal(summary(beam2).groups_reused, 2 * (33 - 15));
+  assert.equal(summary(beam2).groups_empty, 0);
   assert.deepEqual(summary(beam2).beam, { width: 2, sequences: lines(join(beam2, 'imputation_sequence_index.csv')).length - 1 });
 });
 
@@ -295,6 +306,24 @@ test('a rerun of a beam search computes nothing and writes the same files', asyn
   ['beam.json', 'leaderboard.csv'].forEach((f, i) => assert.ok(readFileSync(join(beam2, f)).equals(before[i]), f));
 });
 
+test('a beam rerun after an output file was lost rewrites it, and every manifest keeps its sequence id', async () => {
+  const index = readCsv(join(beam2, 'imputation_sequence_index.csv')).rows.map((r) => [r[1], Number(r[0])]);
+  const label = leaderboard(beam2).find((r) => r.dataset === 'alpha_one' && r.label.startsWith('seq_')).label;
+  const lost = join(beam2, 'sequences', label, 'alpha_one.csv');
+  const bytes = readFileSync(lost);
+  rmSync(lost);
+  const r = await runCli(evalArgs(beam2, ['--beam', '2']));
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(readFileSync(lost).equals(bytes));
+  const ids = new Map(index);
+  for (const row of leaderboard(beam2)) {
+    const manifest = JSON.parse(readFileSync(join(beam2, 'sequences', row.label, 'methods_manifest.json'), 'utf8'));
+    assert.equal(manifest.sequence, row.id, `${row.label}: manifest id`);
+    if (ids.has(row.label)) assert.equal(row.id, ids.get(row.label));
+    else assert.ok(row.id >= ids.size, `baseline ${row.label} numbered after the sequences`);
+  }
+});
+
 // --- the plan and errors ---------------------------------------------------------------------
 
 test('sequences --beam explains the search; a sweep too large to list says to use a beam; search.beam in the config', async () => {
@@ -316,6 +345,11 @@ test('sequences --beam explains the search; a sweep too large to list says to us
   r = await runCli(['sequences', '--config', withSearch]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /at most 345 nodes/);
+  // --beam 0: the full product, whatever the configuration says.
+  const small = writeConfig(tempDir('hi-beam-cfg-'), { ...CONFIG, search: { beam: 2 } });
+  r = await runCli(['sequences', '--config', small, '--beam', '0']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^27 sequences, 3 bands, 39 prefix-tree nodes per dataset/);
 });
 
 test('errors: --beam without --evaluate, a bad width, a bad search key', async () => {
@@ -323,9 +357,9 @@ test('errors: --beam without --evaluate, a bad width, a bad search key', async (
   let r = await runCli(['run', '--config', cfgPath, '--data', data, '--out', out, '--progress=false', '--beam', '2']);
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /--beam ranks prefixes by their holdout score: add --evaluate/);
-  r = await runCli(evalArgs(out, ['--beam', '0']));
+  r = await runCli(evalArgs(out, ['--beam', '1.5']));
   assert.notEqual(r.code, 0);
-  assert.match(r.stderr, /--beam must be an integer in \[1, 10000\]/);
+  assert.match(r.stderr, /--beam must be 0 \(the full product\) or an integer in \[1, 10000\].*got 1\.5/);
   const bad = writeConfig(tempDir('hi-beam-cfg-'), { ...CONFIG, search: { beam: 2, depth: 3 } });
   r = await runCli(['sequences', '--config', bad]);
   assert.notEqual(r.code, 0);
@@ -333,5 +367,5 @@ test('errors: --beam without --evaluate, a bad width, a bad search key', async (
   const noEval = writeConfig(tempDir('hi-beam-cfg-'), { ...CONFIG, search: { beam: 2 } });
   r = await runCli(['run', '--config', noEval, '--data', data, '--out', out, '--progress=false']);
   assert.notEqual(r.code, 0);
-  assert.match(r.stderr, /search\.beam.*add --evaluate/);
+  assert.match(r.stderr, /search\.beam.*add --evaluate \(or --beam 0 for the full product\)/);
 });

@@ -404,3 +404,28 @@ test('extend: work made possible by a finished item is dispatched, and no worker
   assert.equal(new Set(pool.sent.filter((s) => s.task.methods.length === 2).map((s) => s.worker)).size, 3);
   assert.deepEqual(pool.stopped.sort(), [1, 2, 3]);
 });
+
+test('stopWorkers: false leaves every worker waiting; a second dispatch over the same pool runs its items, then the caller stops them', async () => {
+  const pool = new FakePool(2);
+  const clock = new VirtualClock();
+  pool.clock = clock;
+  const first = await drive(
+    dispatch(pool, makeItems(['a'], QUICK.slice(0, 2)), { onItemDone: recordAll() }, { clock, stopWorkers: false }),
+    pool,
+    clock,
+  );
+  assert.equal(first.itemsDone, 2);
+  assert.deepEqual(pool.stopped, [], 'no worker may be stopped while more work can come');
+  const second = await drive(
+    dispatch(pool, makeItems(['b'], QUICK.slice(2)), { onItemDone: recordAll() }, { clock, stopWorkers: false }),
+    pool,
+    clock,
+  );
+  assert.equal(second.itemsDone, 2);
+  assert.deepEqual(pool.stopped, []);
+  assert.ok(pool.sent.some((s) => s.task.dataset === 'b'));
+  // Node visits and computed nodes of the second dispatch alone: 2 sequences × 4 bands with rows.
+  assert.equal(second.nodeVisits, 8);
+  for (const w of pool.workers) await pool.stop(w);
+  assert.deepEqual(pool.stopped.sort(), [1, 2]);
+});

@@ -69,8 +69,25 @@ export const MAX_BEAM = 10_000;
 /** Checks a beam width (from the config's search.beam or --beam); `where` names the source in the error. */
 export function checkBeam(beam: unknown, where: string): number {
   if (typeof beam !== 'number' || !Number.isSafeInteger(beam) || beam < 1 || beam > MAX_BEAM)
-    throw new ConfigError(`${where} must be an integer in [1, ${MAX_BEAM}] (the prefixes kept after each band), got ${JSON.stringify(beam)}`);
+    throw new ConfigError(
+      `${where} must be an integer in [1, ${MAX_BEAM}] (the prefixes kept after each band), got ${typeof beam === 'number' ? String(beam) : JSON.stringify(beam)}`,
+    );
   return beam;
+}
+
+/**
+ * The configuration a --beam flag asks for: undefined keeps the configuration's own search; 0 the
+ * full product (search dropped); K >= 1 a beam of width K.
+ */
+export function withBeamFlag(config: RunConfig, beam: number | undefined): RunConfig {
+  if (beam === undefined) return config;
+  if (beam === 0) {
+    const { search: _dropped, ...rest } = config;
+    return rest;
+  }
+  if (!Number.isSafeInteger(beam) || beam < 0 || beam > MAX_BEAM)
+    throw new ConfigError(`--beam must be 0 (the full product) or an integer in [1, ${MAX_BEAM}] (the prefixes kept after each band), got ${beam}`);
+  return { ...config, search: { beam } };
 }
 
 /** Validates `search:`; errors name the key. */

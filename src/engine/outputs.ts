@@ -136,6 +136,7 @@ export class ManifestWriter {
   /** Adds (or replaces) a dataset's entry; resolves once a manifest holding it is on disk. */
   record(seq: Sequence, dataset: string, entry: ManifestEntry): Promise<void> {
     const st = this.state(seq);
+    st.seq = seq;
     st.datasets.set(dataset, entry);
     st.full = true;
     return this.persist(st);
@@ -216,7 +217,8 @@ export class ManifestWriter {
 }
 
 interface ManifestState {
-  readonly seq: Sequence;
+  /** The sequence as last recorded (a beam search's sequences get their ids only when recorded). */
+  seq: Sequence;
   readonly path: string;
   readonly old: Manifest | undefined;
   /** The manifest's text on disk, as last read or written. */

@@ -91,6 +91,7 @@ interface DatasetSearch {
   /** Rows per band of each copy (from the replies). */
   bandRows: Map<string, number[]>;
   trace: BeamStage[];
+  /** Every complete sequence of the last band has finished on every copy. */
   done: boolean;
 }
 
@@ -143,7 +144,10 @@ export class BeamSearch {
     const id = `${item.dataset}\u0000${keyOf(item.methods)}`;
     if (this.finishedItems.has(id)) return [];
     this.finishedItems.add(id);
-    if (item.methods.length === this.config.bands.length) return [];
+    if (item.methods.length === this.config.bands.length) {
+      if (--s.pending === 0) s.done = true;
+      return [];
+    }
     const row = s.scores.get(keyOf(item.methods));
     if (!row || item.methods.length !== s.stage + 1) throw new Error(`beam search: unexpected item ${item.methods.join('+')} on ${item.dataset}`);
     row[at.index] = reply.score ?? null;
@@ -151,10 +155,24 @@ export class BeamSearch {
     return this.advance(s, at.dataset);
   }
 
-  /** The complete sequences searched for a dataset (empty if its search did not finish). */
+  /** The complete sequences searched for a dataset (empty if its search did not finish, e.g. a holdout copy failed to load). */
   finalists(dataset: string): string[][] {
     const s = this.searches.get(dataset);
-    return s && s.stage === this.config.bands.length - 1 ? s.candidates : [];
+    return s?.done ? s.candidates : [];
+  }
+
+  /** Band b has no rows in any holdout copy of the dataset (known once every copy has replied). */
+  private emptyBand(s: DatasetSearch, b: number): boolean {
+    return s.copies.every((c) => s.bandRows.get(c.name)?.[b] === 0);
+  }
+
+  /**
+   * A band without rows leaves the table unchanged, so its alternatives give equal tables: of
+   * prefixes that differ only in such bands, the one with each such band's first alternative stays.
+   */
+  private prune(s: DatasetSearch, candidates: string[][]): string[][] {
+    const bands = this.config.bands;
+    return candidates.filter((p) => p.every((m, i) => m === bands[i]!.methods[0] || !this.emptyBand(s, i)));
   }
 
   /** Every dataset's decisions so far. */
@@ -170,10 +188,7 @@ export class BeamSearch {
 
   private advance(s: DatasetSearch, dataset: string): WorkItem[] {
     const b = s.stage;
-    const first = this.config.bands[b]!.methods[0];
-    // A band without rows in any copy leaves the table unchanged: one alternative of each parent.
-    const empty = s.copies.every((c) => (s.bandRows.get(c.name) ?? [])[b] === 0);
-    const pool = empty ? s.candidates.filter((p) => p[b] === first) : s.candidates;
+    const pool = this.prune(s, s.candidates);
     const ranked = pool
       .map((prefix) => ({ prefix, score: this.meanScore(s, prefix), index: sequenceIndex(this.config, prefix) }))
       .sort((x, y) => {
@@ -187,7 +202,7 @@ export class BeamSearch {
     s.trace.push({
       band: b,
       candidates: s.candidates.length,
-      ranked: true,
+      ranked: pool.length > this.width,
       kept: kept.map((k) => ({ prefix: k.prefix.join('+'), nrmse: Number.isNaN(k.score) ? null : k.score })),
     });
     log.verbose(
@@ -202,11 +217,15 @@ export class BeamSearch {
   private startStage(s: DatasetSearch, candidates: string[][]): WorkItem[] {
     const last = this.config.bands.length - 1;
     let b = candidates[0]!.length - 1;
+    candidates = this.prune(s, candidates);
     // No more candidates than the beam keeps: all are kept whatever their scores, so the band
     // needs no decision (and no wait): extend at once.
     while (b < last && candidates.length <= this.width) {
       s.trace.push({ band: b, candidates: candidates.length, ranked: false, kept: candidates.map((p) => ({ prefix: p.join('+'), nrmse: null })) });
-      candidates = candidates.flatMap((p) => this.config.bands[b + 1]!.methods.map((m) => [...p, m]));
+      candidates = this.prune(
+        s,
+        candidates.flatMap((p) => this.config.bands[b + 1]!.methods.map((m) => [...p, m])),
+      );
       b++;
     }
     s.stage = b;
@@ -214,7 +233,6 @@ export class BeamSearch {
     s.scores = new Map(candidates.map((p) => [keyOf(p), s.copies.map(() => undefined)]));
     s.pending = candidates.length * s.copies.length;
     const complete = b === last;
-    if (complete) s.done = true;
     return candidates.flatMap((methods) =>
       s.copies.map((c) => ({
         // The run's sequence ids are given once the search is over (finalSequences); items name

@@ -8,28 +8,26 @@
 import { join } from 'node:path';
 
 import type { RunSummary } from '../engine/outputs.js';
-import { expandSweep, prefixesPerBand, type Sequence } from '../engine/sweep.js';
+import { expandSweep, type Sequence } from '../engine/sweep.js';
 import type { SweepContext, SweepMode } from '../farm/run.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { beamShape, BeamSearch, finalSequences } from './beam.js';
 import { finishEvaluation, holdoutRepeats, prepareEvaluation, type EvaluateOptions } from './evaluate.js';
-import { evaluationItems, evaluationPlan, sweepMethods, type EvaluationPlan } from './plan.js';
+import { evaluationItems, evaluationPlan, type EvaluationPlan } from './plan.js';
 import { prefixScorer } from './prefix-score.js';
 
 /**
- * The --evaluate mode; `beam` (--beam, else the configuration's search.beam) makes it a beam
- * search instead of the full product.
+ * The --evaluate mode; the configuration's search.beam (withBeamFlag applies --beam) makes it a
+ * beam search instead of the full product.
  */
-export function evaluatedSweep(opts: EvaluateOptions, beamFlag?: number): (ctx: SweepContext) => SweepMode {
+export function evaluatedSweep(opts: EvaluateOptions): (ctx: SweepContext) => SweepMode {
   return (ctx) => {
     const { config, datasets, outDir, edges, store, threads } = ctx;
-    const width = beamFlag ?? config.search?.beam;
+    const width = config.search?.beam;
     // A beam search's sequences are known once it is over; the full product's from the start.
     const sequences = width === undefined ? expandSweep(config) : [];
     const plan = evaluationPlan(outDir, datasets, config, sequences.length, holdoutRepeats(opts));
     const beam = width === undefined ? undefined : new BeamSearch(config, plan.copies, width);
-    const nBaselines = sweepMethods(config).length;
-    const perBand = prefixesPerBand(config);
     const shape = beam ? beamShape(config, beam.width) : undefined;
     let prepared: { hidden: Record<string, number>; seconds: number } | undefined;
     // After a beam search: its sequences with their ids, and the baselines' ids after them.
@@ -66,9 +64,7 @@ export function evaluatedSweep(opts: EvaluateOptions, beamFlag?: number): (ctx: 
         }
         return { swept, outputs: [...swept, ...settledPlan.baselines] };
       },
-      sequencesOn: (name) => (beam ? beam.finalists(plan.realName.get(name) ?? name).length : sequences.length),
-      prefixesOfBand: (b) => (shape ? shape.bands[b]!.candidates : perBand[b]!),
-      oneBand: (name) => (plan.edges.has(name) ? nBaselines : undefined),
+      oneBand: (name) => plan.edges.has(name),
       summarize: (summary: RunSummary) => {
         if (beam) summary.beam = { width: beam.width, sequences: swept.length };
       },

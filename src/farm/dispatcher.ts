@@ -53,6 +53,13 @@ export interface DispatchStats {
   bandRows: Map<string, number[]>;
   failedDatasets: Map<string, string>;
   itemsDone: number;
+  /**
+   * Over finished items: the nodes of their bands that have rows (each visit counts: a node shared
+   * by many items is computed once and reused by the others), and the distinct nodes of their
+   * bands without rows (never computed), by dataset.
+   */
+  nodeVisits: number;
+  emptyNodes: Map<string, Set<string>>;
   /** Sum of the workers' busy seconds (as they report them). */
   workerBusySeconds: number;
   /** Dataset loads and in-memory hits per worker. */
@@ -73,9 +80,10 @@ export interface DispatchHooks {
   onItemDone(item: WorkItem, reply: DoneMsg): Promise<boolean>;
   /**
    * Work that a finished item makes possible (a beam search's next band, once the scores it ranks
-   * by are in). Called once per finished item, on the dispatch path, before the freed worker is
-   * fed: it must only decide, never compute. While it is given, idle workers are kept until no
-   * item is in flight (a reply may still bring work).
+   * by are in). Called for every reply that finishes an item (an item whose outputs had to be
+   * rewritten finishes twice, so it must tolerate a repeat), on the dispatch path, before the freed
+   * worker is fed: it must only decide, never compute. While it is given, idle workers are kept
+   * until no item is in flight (a reply may still bring work).
    */
   extend?(item: WorkItem, reply: DoneMsg): readonly WorkItem[];
   /** Progress after each reply. */
@@ -148,6 +156,8 @@ export async function dispatch(
     bandRows: new Map(),
     failedDatasets: new Map(),
     itemsDone: 0,
+    nodeVisits: 0,
+    emptyNodes: new Map(),
     workerBusySeconds: 0,
     loads: new Map(),
     replies: 0,
@@ -243,6 +253,18 @@ export async function dispatch(
     hookEvents++;
     wakeOnHook?.();
   };
+  const countNodes = (item: WorkItem): void => {
+    const rows = stats.bandRows.get(item.dataset);
+    if (!rows) return;
+    for (let b = 0; b < item.methods.length; b++) {
+      if (rows[b]! > 0) stats.nodeVisits++;
+      else {
+        let empty = stats.emptyNodes.get(item.dataset);
+        if (!empty) stats.emptyNodes.set(item.dataset, (empty = new Set()));
+        empty.add(nodeId(item, b));
+      }
+    }
+  };
   const finish = (q: Queued, reply: DoneMsg): void => {
     const p: Promise<void> = hooks.onItemDone(q.item, reply).then(
       (again) => {
@@ -253,6 +275,7 @@ export async function dispatch(
           queue.push(q);
         } else {
           stats.itemsDone++;
+          countNodes(q.item);
           progress();
         }
         settled();

@@ -12,7 +12,7 @@ import { bandEdges } from '../engine/bands.js';
 import type { RunConfig } from '../engine/config.js';
 import { ManifestWriter, writeRunSummary, writeSweepIndex, type ManifestEntry, type RunSummary } from '../engine/outputs.js';
 import { DiskStore, type NodeStore } from '../engine/store.js';
-import { expandSweep, prefixesPerBand, type Sequence } from '../engine/sweep.js';
+import { expandSweep, type Sequence } from '../engine/sweep.js';
 import { log } from '../log/logger.js';
 import type { Communicator } from '../mpi/world.js';
 import { createProgress } from '../report/progress.js';
@@ -62,11 +62,8 @@ export interface SweepMode {
   known(): readonly Sequence[] | undefined;
   /** After the sweep's dispatch: the sequences swept (the index) and every sequence with outputs (the manifests). */
   settle(): Promise<{ swept: readonly Sequence[]; outputs: readonly Sequence[] }>;
-  /** Sequences swept on a dataset (as the farm names it), and prefix-tree nodes of band b per dataset. */
-  sequencesOn(dataset: string): number;
-  prefixesOfBand(b: number): number;
-  /** Datasets whose every row is in band 0 (--evaluate baselines), each computing one node per sequence. */
-  oneBand?(dataset: string): number | undefined;
+  /** Datasets whose every row is in band 0 by design (--evaluate baselines): their later bands are not counted as empty groups. */
+  oneBand?(dataset: string): boolean;
   /** After the run summary: more work through the same workers (`farm`), reports. */
   finish(ctx: { summary: RunSummary; farm: (items: readonly WorkItem[]) => Promise<DispatchStats> }): Promise<void>;
   /** Fields it adds to run-summary.json. */
@@ -96,7 +93,6 @@ export function checkDataDir(dataDir: string): void {
 export function plainSweep(ctx: SweepContext): SweepMode {
   const { config, datasets } = ctx;
   const sequences = expandSweep(config);
-  const perBand = prefixesPerBand(config);
   return {
     paths: new Map(datasets.map((d) => [d.name, d.path])),
     sequences,
@@ -109,8 +105,6 @@ export function plainSweep(ctx: SweepContext): SweepMode {
       ),
     known: () => sequences,
     settle: async () => ({ swept: sequences, outputs: sequences }),
-    sequencesOn: () => sequences.length,
-    prefixesOfBand: (b) => perBand[b]!,
     finish: async () => undefined,
   };
 }
@@ -156,121 +150,127 @@ export async function runSweep(world: Communicator, opts: RunOptions): Promise<n
       config,
     );
   const items = mode.items();
-  let pool: MpiPool | LocalPool;
-  let uninstall = (): void => undefined;
-  if (world.size > 1) {
-    const mpiPool = new MpiPool(world);
-    uninstall = reportInFlightOnSigterm(mpiPool);
-    await mpiPool.greet();
-    log.info(`ranks by host: ${mpiPool.describeHosts()}`);
-    pool = mpiPool;
-  } else pool = new LocalPool(runner);
-  const progress = createProgress(opts.progress ?? true);
-  const tDispatch = performance.now();
-  // Rank 0 only records finished items in the manifests (the worker that finished an item wrote
-  // its files), beside the dispatch loop; entries whose sequence has no id yet wait for settle().
-  const manifests = new ManifestWriter(outDir, config, edges);
-  const deferred: { label: string; dataset: string; entry: ManifestEntry }[] = [];
-  const sequenceOf = (item: WorkItem): Sequence =>
-    item.label !== undefined ? { id: item.seq_idx, label: item.label, methods: item.methods } : mode.sequences[item.seq_idx]!;
-  // The workers stay for the work that comes after the sweep (mode.finish), then are stopped.
-  let stats: DispatchStats;
+  let pool: MpiPool | LocalPool | undefined;
+  // The workers stay for the work after the sweep (mode.finish); they are stopped at the end, or
+  // when anything on rank 0 fails, so that a caller who catches the error never leaves them waiting.
   try {
-    stats = await dispatch(
-      pool,
-      items,
-      {
-        onItemDone: async (item, reply) => {
-          // A prefix (a beam search's item): no files, its score went to the search.
-          if (item.methods.length < config.bands.length) return false;
-          const seq = sequenceOf(item);
-          if (reply.outputs === 'stale') {
-            // Drop the old entry before the files are replaced, then have the item run again.
-            await manifests.forget(seq, item.dataset);
-            return true;
-          }
-          if (!reply.entry)
-            throw new Error(`dispatcher: finished item (sequence ${seq.label}, dataset ${item.dataset}) came back without its manifest entry`);
-          if (known) await manifests.record(seq, item.dataset, reply.entry);
-          else deferred.push({ label: seq.label, dataset: item.dataset, entry: reply.entry });
-          return false;
-        },
-        ...(mode.extend ? { extend: (item: WorkItem, reply: DoneMsg) => mode.extend!(item, reply) } : {}),
-        onProgress: (p) => progress.update(p),
-      },
-      { keepDatasets: KEEP_DATASETS, stopWorkers: false },
-    );
-    await manifests.flush();
+    return await sweepWith();
   } finally {
-    progress.stop();
-    uninstall();
+    if (pool) for (const w of pool.workers) await pool.stop(w);
   }
-  const dispatchWall = (performance.now() - tDispatch) / 1000;
-  const { swept, outputs } = await mode.settle();
-  if (!known) {
-    const byLabel = new Map(outputs.map((s) => [s.label, s]));
-    for (const d of deferred) await manifests.record(byLabel.get(d.label)!, d.dataset, d.entry);
-    await manifests.flush();
-    await writeSweepIndex(
-      outDir,
-      swept,
-      datasets.map((d) => d.name),
-      config,
+
+  async function sweepWith(): Promise<number> {
+    let uninstall = (): void => undefined;
+    if (world.size > 1) {
+      const mpiPool = new MpiPool(world);
+      uninstall = reportInFlightOnSigterm(mpiPool);
+      await mpiPool.greet();
+      log.info(`ranks by host: ${mpiPool.describeHosts()}`);
+      pool = mpiPool;
+    } else pool = new LocalPool(runner);
+    const progress = createProgress(opts.progress ?? true);
+    const tDispatch = performance.now();
+    // Rank 0 only records finished items in the manifests (the worker that finished an item wrote
+    // its files), beside the dispatch loop; entries whose sequence has no id yet wait for settle().
+    const manifests = new ManifestWriter(outDir, config, edges);
+    const deferred: { label: string; dataset: string; entry: ManifestEntry }[] = [];
+    const sequenceOf = (item: WorkItem): Sequence =>
+      item.label !== undefined ? { id: item.seq_idx, label: item.label, methods: item.methods } : mode.sequences[item.seq_idx]!;
+    let stats: DispatchStats;
+    try {
+      stats = await dispatch(
+        pool,
+        items,
+        {
+          onItemDone: async (item, reply) => {
+            // A prefix (a beam search's item): no files, its score went to the search.
+            if (item.methods.length < config.bands.length) return false;
+            const seq = sequenceOf(item);
+            if (reply.outputs === 'stale') {
+              // Drop the old entry before the files are replaced, then have the item run again.
+              await manifests.forget(seq, item.dataset);
+              return true;
+            }
+            if (!reply.entry)
+              throw new Error(`dispatcher: finished item (sequence ${seq.label}, dataset ${item.dataset}) came back without its manifest entry`);
+            if (known) await manifests.record(seq, item.dataset, reply.entry);
+            else deferred.push({ label: seq.label, dataset: item.dataset, entry: reply.entry });
+            return false;
+          },
+          ...(mode.extend ? { extend: (item: WorkItem, reply: DoneMsg) => mode.extend!(item, reply) } : {}),
+          onProgress: (p) => progress.update(p),
+        },
+        { keepDatasets: KEEP_DATASETS, stopWorkers: false },
+      );
+      await manifests.flush();
+    } finally {
+      progress.stop();
+      uninstall();
+    }
+    const dispatchWall = (performance.now() - tDispatch) / 1000;
+    const { swept, outputs } = await mode.settle();
+    if (!known) {
+      const byLabel = new Map(outputs.map((s) => [s.label, s]));
+      // An entry of a sequence that is not among them belongs to a dataset whose search did not end
+      // (a holdout copy failed to load): its files stay, unrecorded, and the run ends non-zero.
+      for (const d of deferred) {
+        const seq = byLabel.get(d.label);
+        if (seq) await manifests.record(seq, d.dataset, d.entry);
+      }
+      await manifests.flush();
+      await writeSweepIndex(
+        outDir,
+        swept,
+        datasets.map((d) => d.name),
+        config,
+      );
+    }
+    const summary = summarize(stats, mode, swept.length, datasets.length, world.size, (performance.now() - t0) / 1000);
+    mode.summarize?.(summary);
+    if (world.size > 1) summary.worker_busy_share = stats.workerBusySeconds / (dispatchWall * (world.size - 1));
+    // Rank 0's own work per finished item: handling replies (until the freed worker is fed) plus
+    // building manifests; the manifest writes' disk waits run beside dispatching and are reported
+    // apart. With one rank, rank 0's work as its own worker is not counted.
+    const perItem = (ms: number): number => (stats.itemsDone ? ms / stats.itemsDone : 0);
+    summary.rank0_ms_per_item = perItem(stats.replyMs + manifests.cpuMs);
+    summary.rank0_manifest_io_ms_per_item = perItem(manifests.ioMs);
+    summary.rank0_ms_per_reply = stats.replies ? stats.replyMs / stats.replies : 0;
+    const perRank = (f: (l: WorkerLoads) => number): Record<string, number> =>
+      Object.fromEntries([...stats.loads].sort((a, b) => a[0] - b[0]).map(([w, l]) => [String(w), f(l)]));
+    summary.dataset_loads = perRank((l) => l.loads);
+    summary.dataset_cache_hits = perRank((l) => l.hits);
+    summary.node_disk_reads = perRank((l) => l.nodeReads);
+    summary.node_cache_hits = perRank((l) => l.nodeHits);
+    await writeRunSummary(outDir, summary);
+    log.info(
+      `done in ${summary.wall_s.toFixed(1)} s: ${summary.groups_computed} band groups computed, ${summary.groups_reused} reused, ` +
+        `${summary.groups_empty} empty; outputs in ${outDir}/sequences, summary ${outDir}/run-summary.json, plots ${outDir}/plots`,
     );
+    const farmPool = pool;
+    await mode.finish({
+      summary,
+      farm: (more) => dispatch(farmPool, more, { onItemDone: async () => false }, { keepDatasets: KEEP_DATASETS, stopWorkers: false }),
+    });
+    if (stats.failedDatasets.size) {
+      for (const [name, err] of stats.failedDatasets) log.error(`dataset ${name} failed: ${err}`);
+      log.error(`${stats.failedDatasets.size} dataset(s) could not be processed: ${[...stats.failedDatasets.keys()].join(', ')}`);
+      return 1;
+    }
+    return 0;
   }
-  const summary = summarize(stats, mode, swept.length, datasets.length, world.size, (performance.now() - t0) / 1000);
-  mode.summarize?.(summary);
-  if (world.size > 1) summary.worker_busy_share = stats.workerBusySeconds / (dispatchWall * (world.size - 1));
-  // Rank 0's own work per finished item: handling replies (until the freed worker is fed) plus
-  // building manifests; the manifest writes' disk waits run beside dispatching and are reported
-  // apart. With one rank, rank 0's work as its own worker is not counted.
-  const perItem = (ms: number): number => (stats.itemsDone ? ms / stats.itemsDone : 0);
-  summary.rank0_ms_per_item = perItem(stats.replyMs + manifests.cpuMs);
-  summary.rank0_manifest_io_ms_per_item = perItem(manifests.ioMs);
-  summary.rank0_ms_per_reply = stats.replies ? stats.replyMs / stats.replies : 0;
-  const perRank = (f: (l: WorkerLoads) => number): Record<string, number> =>
-    Object.fromEntries([...stats.loads].sort((a, b) => a[0] - b[0]).map(([w, l]) => [String(w), f(l)]));
-  summary.dataset_loads = perRank((l) => l.loads);
-  summary.dataset_cache_hits = perRank((l) => l.hits);
-  summary.node_disk_reads = perRank((l) => l.nodeReads);
-  summary.node_cache_hits = perRank((l) => l.nodeHits);
-  await writeRunSummary(outDir, summary);
-  log.info(
-    `done in ${summary.wall_s.toFixed(1)} s: ${summary.groups_computed} band groups computed, ${summary.groups_reused} reused, ` +
-      `${summary.groups_empty} empty; outputs in ${outDir}/sequences, summary ${outDir}/run-summary.json, plots ${outDir}/plots`,
-  );
-  await mode.finish({
-    summary,
-    farm: (more) => dispatch(pool, more, { onItemDone: async () => false }, { keepDatasets: KEEP_DATASETS, stopWorkers: false }),
-  });
-  for (const w of pool.workers) await pool.stop(w);
-  if (stats.failedDatasets.size) {
-    for (const [name, err] of stats.failedDatasets) log.error(`dataset ${name} failed: ${err}`);
-    log.error(`${stats.failedDatasets.size} dataset(s) could not be processed: ${[...stats.failedDatasets.keys()].join(', ')}`);
-    return 1;
-  }
-  return 0;
 }
 
+/**
+ * The run summary's counts: computed nodes; reused = node visits of finished items (each item's
+ * bands with rows) beyond the computed ones; empty = distinct nodes of bands without rows (--evaluate
+ * baselines put every row in band 0 by design: their later bands are not counted).
+ */
 function summarize(stats: DispatchStats, mode: SweepMode, nSeq: number, nData: number, ranks: number, wall: number): RunSummary {
   let empty = 0;
-  let slots = 0;
-  for (const [name, rows] of stats.bandRows) {
-    if (stats.failedDatasets.has(name)) continue;
-    // --evaluate baselines: one computed band per baseline method, no empty groups.
-    const oneBand = mode.oneBand?.(name);
-    if (oneBand !== undefined) {
-      slots += oneBand;
-      continue;
-    }
-    rows.forEach((r, b) => {
-      if (r === 0) empty += mode.prefixesOfBand(b);
-      else slots += mode.sequencesOn(name);
-    });
-  }
+  for (const [name, nodes] of stats.emptyNodes) if (!mode.oneBand?.(name)) empty += nodes.size;
   return {
     groups_computed: stats.groupsComputed,
-    groups_reused: Math.max(0, slots - stats.groupsComputed),
+    groups_reused: Math.max(0, stats.nodeVisits - stats.groupsComputed),
     groups_empty: empty,
     requeues_without_progress: stats.requeuesWithoutProgress,
     wall_s: wall,

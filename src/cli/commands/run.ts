@@ -17,7 +17,7 @@ import { join } from 'node:path';
 
 import type { Argv, CommandModule } from 'yargs';
 
-import { checkBeam, ConfigError, presetConfig, PRESETS, readConfigFile, type RunConfig } from '../../engine/config.js';
+import { ConfigError, presetConfig, PRESETS, readConfigFile, withBeamFlag, type RunConfig } from '../../engine/config.js';
 import { expandSweep, prefixNodeCount } from '../../engine/sweep.js';
 import { beamShape } from '../../eval/beam.js';
 import { checkEvaluateOptions, DEFAULT_REPEATS, type EvaluateOptions } from '../../eval/evaluate.js';
@@ -186,7 +186,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('beam', {
         type: 'number',
         describe:
-          "with --evaluate: search the sweep band by band, keeping the K best prefixes by holdout score after each band, instead of running every sequence (overrides the config's search.beam; `hierimpute sequences --beam K` shows the plan)",
+          "with --evaluate: search the sweep band by band, keeping the K best prefixes by holdout score after each band, instead of running every sequence (overrides the config's search.beam; 0 = the full product; `hierimpute sequences --beam K` shows the plan)",
       })
       .option('ensemble', {
         type: 'number',
@@ -204,22 +204,22 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const logLevel = argv['log-level'] ?? 'info';
     const threads = argv.threads ?? 1;
     await withWorld({ logLevel }, async (world) => {
-      const config = resolveConfig(argv);
       if (!Number.isInteger(threads) || threads < 0) throw new Error(`--threads must be an integer >= 0 (got ${threads})`);
       const leaseMs = lockLeaseMs(argv['lock-lease']);
+      const config = withBeamFlag(resolveConfig(argv), argv.beam);
       const evaluate = evaluateOptions(argv, config);
-      const beam = argv.beam === undefined ? undefined : checkBeam(argv.beam, '--beam');
-      if (beam !== undefined && !evaluate) throw new ConfigError('--beam ranks prefixes by their holdout score: add --evaluate');
       if (config.search && !evaluate)
         throw new ConfigError(
-          "the configuration's search.beam ranks prefixes by their holdout score: add --evaluate (or drop search from the configuration)",
+          argv.beam
+            ? '--beam ranks prefixes by their holdout score: add --evaluate'
+            : "the configuration's search.beam ranks prefixes by their holdout score: add --evaluate (or --beam 0 for the full product)",
         );
       // The sweep's modules (node store, Arrow, outputs, evaluation) load only when a sweep runs.
       const { checkDataDir, runSweep } = await import('../../farm/run.js');
       checkDataDir(argv.data);
       checkOutKind(argv.out, argv.evaluate);
       configureLogging({ rank: world.rank, dir: join(argv.out, 'logs'), level: logLevel });
-      const mode = evaluate ? (await import('../../eval/evaluated-sweep.js')).evaluatedSweep(evaluate, beam) : undefined;
+      const mode = evaluate ? (await import('../../eval/evaluated-sweep.js')).evaluatedSweep(evaluate) : undefined;
       return runSweep(world, { config, dataDir: argv.data, outDir: argv.out, threads, leaseMs, progress: argv.progress, mode });
     });
   },
@@ -236,14 +236,15 @@ export const sequencesCommand: CommandModule<object, SequencesArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
       .option('beam', {
         type: 'number',
-        describe: "explain the beam search of width K (default: the config's search.beam) instead of listing the sequences",
+        describe:
+          "explain the beam search of width K (default: the config's search.beam; 0 = list the full product) instead of listing the sequences",
       })
       .epilogue(
         'Settings: CLI flag > HIERIMPUTE_CONFIG / HIERIMPUTE_PRESET / HIERIMPUTE_SEED > config file > default.',
       ) as unknown as Argv<SequencesArgs>,
   handler: (argv) => {
-    const config = resolveConfig(argv);
-    const width = argv.beam === undefined ? config.search?.beam : checkBeam(argv.beam, '--beam');
+    const config = withBeamFlag(resolveConfig(argv), argv.beam);
+    const width = config.search?.beam;
     if (width !== undefined) {
       process.stdout.write(explainBeam(config, width, argv.json));
       return;
