@@ -151,16 +151,18 @@ export async function runSweep(world: Communicator, opts: RunOptions): Promise<n
     );
   const items = mode.items();
   let pool: MpiPool | LocalPool | undefined;
+  // The SIGTERM report of tasks in flight covers every dispatch (the sweep's and the refit's).
+  let uninstall = (): void => undefined;
   // The workers stay for the work after the sweep (mode.finish); they are stopped at the end, or
   // when anything on rank 0 fails, so that a caller who catches the error never leaves them waiting.
   try {
     return await sweepWith();
   } finally {
+    uninstall();
     if (pool) for (const w of pool.workers) await pool.stop(w);
   }
 
   async function sweepWith(): Promise<number> {
-    let uninstall = (): void => undefined;
     if (world.size > 1) {
       const mpiPool = new MpiPool(world);
       uninstall = reportInFlightOnSigterm(mpiPool);
@@ -205,7 +207,6 @@ export async function runSweep(world: Communicator, opts: RunOptions): Promise<n
       await manifests.flush();
     } finally {
       progress.stop();
-      uninstall();
     }
     const dispatchWall = (performance.now() - tDispatch) / 1000;
     const { swept, outputs } = await mode.settle();
