@@ -281,7 +281,9 @@ export function explainBeam(config: RunConfig, width: number, json: boolean): st
         `  band ${b.band}: ${b.candidates} candidate prefix(es) = ${b.band === 0 ? '' : `${shape.bands[b.band - 1]!.kept} kept × `}${b.alternatives} alternative(s)` +
         (b.band === shape.bands.length - 1
           ? ': complete sequences, all scored in the leaderboard'
-          : `; keep the ${b.kept} best by holdout nRMSE of bands 0..${b.band}`),
+          : b.candidates <= width
+            ? '; all kept (no more than the beam keeps: nothing to decide, not scored)'
+            : `; keep the ${b.kept} best by holdout nRMSE of bands 0..${b.band}`),
     ),
     `at most ${shape.nodes} nodes (the full product: ${shape.fullNodes}); ${shape.sequences} complete sequences reach the leaderboard (of ${shape.fullSequences}).`,
     'Each band waits for the scores of its candidates on the dataset; datasets advance independently. Needs run --evaluate.',
