@@ -14,4 +14,4 @@ fi
 npx --no-install cmake-js compile --log-level warn -O build-mpich \
   --CDMPI_C_COMPILER=/usr/bin/mpicc.mpich --CDMPI_CXX_COMPILER=/usr/bin/mpicxx.mpich \
   --CDMPIEXEC_EXECUTABLE=/usr/bin/mpiexec.mpich >/dev/null
-HIERIMPUTE_NATIVE_DIR="$PWD/build-mpich/Release" node --test --test-concurrency=1 test/mpi.test.js test/farm.test.js test/multihost.test.js
+HIERIMPUTE_NATIVE_DIR="$PWD/build-mpich/Release" node --test --test-concurrency=1 test/mpi.test.js test/mpi-envs.test.js test/farm.test.js test/beam.test.js test/multihost.test.js

@@ -3,6 +3,7 @@
 import { hostname } from 'node:os';
 
 import { log } from '../log/logger.js';
+import { PeerAbortingError } from '../mpi/abort.js';
 import type { JsonValue } from '../mpi/codec.js';
 import { TAG_DONE, TAG_ERROR, TAG_HELLO, TAG_STOP, TAG_TASK } from '../mpi/tags.js';
 import type { Communicator } from '../mpi/world.js';
@@ -57,7 +58,8 @@ export class MpiPool implements WorkerPool {
     const m = await this.world.recv();
     if (m.tag === TAG_ERROR && m.kind === 'json') {
       const e = m.payload as unknown as ErrorMsg;
-      throw new Error(`worker rank ${m.source} failed: ${e.message}`);
+      // The worker aborts the job itself once its log is written.
+      throw new PeerAbortingError(`worker rank ${m.source} failed (it aborts the job): ${e.message}`);
     }
     if (m.tag !== TAG_DONE || m.kind !== 'json') throw new Error(`dispatcher: unexpected message (tag ${m.tag}) from rank ${m.source}`);
     this.inFlight.delete(m.source);

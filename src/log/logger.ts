@@ -29,8 +29,12 @@ class SyncLineTransport extends Transport {
     super(opts);
   }
   override log(info: Info, next: () => void): void {
-    writeSync(this.fd, this.render(info) + '\n');
+    this.writeNow(info);
     next();
+  }
+  /** Writes one record at once, outside winston's stream (see logNow). */
+  writeNow(info: Info): void {
+    writeSync(this.fd, this.render(info) + '\n');
   }
   override close(): void {
     if (this.owned) closeSync(this.fd);
@@ -81,6 +85,20 @@ export function configureLogging(opts: LoggingOptions): void {
   for (const t of transports) log.add(t);
   log.level = opts.level ?? 'info';
   log.defaultMeta = { rank: opts.rank };
+}
+
+/**
+ * Writes one record to every transport that takes its level, synchronously and outside winston's
+ * stream: on disk when this returns, even if winston still holds records of its own (for the last
+ * line before MPI_Abort, which ends the process at once).
+ */
+export function logNow(level: LogLevel, message: string): void {
+  const info: Info = { level, message, timestamp: new Date().toISOString() };
+  const levels = log.levels;
+  for (const t of log.transports) {
+    const max = t.level ?? log.level;
+    if (t instanceof SyncLineTransport && levels[level]! <= levels[max]!) t.writeNow(info);
+  }
 }
 
 /** Waits until every record logged so far has reached its transport (bounded by timeoutMs). */
