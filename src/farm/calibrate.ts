@@ -307,8 +307,8 @@ async function spin(k: number, ms: number): Promise<number> {
 /**
  * How much this machine gives k CPU-bound workers at once, relative to one, for k = 1..workers
  * (each worker running `threads` threads): its cores and what other jobs leave of them now
- * (CostFile.host_parallelism). Threads of this process share the machine as processes of the same
- * session do. At most twice the cores are measured; more workers get no more than that.
+ * (CostFile.host_parallelism). Threads of this process share the machine as the processes of one
+ * run do. At most twice the cores are measured; more workers get no more than that.
  */
 export async function hostParallelism(workers: number, threads = 1, ms = 300): Promise<number[]> {
   const t = Math.max(1, threads);
