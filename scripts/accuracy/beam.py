@@ -18,7 +18,6 @@ Writes WORK/beam/summary.json and WORK/beam/summary.md. Uses the built dist/ of 
 """
 import argparse
 import concurrent.futures
-import glob
 import json
 import math
 import os
@@ -27,7 +26,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from score import Truth, gmean, read_best_label, read_table  # noqa: E402
+from score import Truth, gmean, read_best_label, read_table, sequence_scores  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 
@@ -50,18 +49,6 @@ def run_beam(work, name, k):
     if r.returncode != 0:
         raise RuntimeError(f'beam {k} on {name} failed: see {d}/log.txt')
     return time.time() - t0
-
-
-def sequence_scores(truth, out, name):
-    """Every sequence and baseline of a run, scored on the TEST cells (diagnostic only)."""
-    scores = {}
-    for d in glob.glob(os.path.join(out, 'sequences', '*')):
-        for fname in (f'{name}.csv', f'{name}.baseline.csv'):
-            path = os.path.join(d, fname)
-            if os.path.exists(path):
-                scores[os.path.basename(d)] = truth.nrmse(read_table(path), path, check_observed=False)
-                break
-    return scores
 
 
 def main():

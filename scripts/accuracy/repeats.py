@@ -18,14 +18,13 @@ Writes WORK/repeats.json and WORK/repeats.md (and prints the latter).
 """
 import argparse
 import csv
-import glob
 import json
 import os
 import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from score import PEERS, Truth, gmean, read_table  # noqa: E402
+from score import PEERS, Truth, gmean, read_table, sequence_scores  # noqa: E402
 
 
 def leaderboard_top(path):
@@ -115,13 +114,7 @@ def main():
         d = os.path.join(work, 'hier', name)
         out = os.path.join(d, 'out')
         peers = {p: truth.nrmse(read_table(os.path.join(work, 'peers', p, f'{name}.csv')), f'{name} {p}') for p in PEERS}
-        cand = {}
-        for sd in glob.glob(os.path.join(out, 'sequences', '*')):
-            for fname in (f'{name}.csv', f'{name}.baseline.csv'):
-                path = os.path.join(sd, fname)
-                if os.path.exists(path):
-                    cand[os.path.basename(sd)] = truth.nrmse(read_table(path), path, check_observed=False)
-                    break
+        cand = sequence_scores(truth, out, name)
         order = sorted(cand, key=lambda k: (cand[k], k))
         hindsight = cand[order[0]]
         per_r = {}

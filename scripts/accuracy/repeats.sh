@@ -40,12 +40,8 @@ ORDER="1"
 [ "$MAXR" != 1 ] && ORDER="$ORDER $MAXR"
 for r in "${RS[@]}"; do [ "$r" != 1 ] && [ "$r" != "$MAXR" ] && ORDER="$ORDER $r"; done
 
-if [ -e "$WORK" ] && [ -n "$(ls -A "$WORK")" ] && [ ! -e "$WORK/tables.json" ] && [ ! -e "$WORK/input" ]; then
-  echo "repeats: $WORK exists and is not a harness folder; give another WORK" >&2; exit 2
-fi
-rm -rf "$WORK"
-mkdir -p "$WORK"
-WORK=$(cd "$WORK" && pwd)
+source scripts/accuracy/lib.sh
+WORK=$(fresh_work repeats "$WORK")
 start=$(date +%s)
 "$PY" scripts/accuracy/make_tables.py --work "$WORK" --seed "$SEED" ${ONLY:+--only "$ONLY"}
 (cd "$WORK" && sha256sum input/*.csv truth/*.csv > inputs.sha256)

@@ -24,13 +24,8 @@ METHODS=${METHODS:-mean knn iterative_simple xgboost iterative_linear}
 PY=${PYTHON:-/usr/bin/python3}
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 NO_COLOR=1
 
-# wipe only a previous harness folder (or an empty one), never an arbitrary path
-if [ -e "$WORK" ] && [ -n "$(ls -A "$WORK")" ] && [ ! -e "$WORK/tables.json" ] && [ ! -e "$WORK/input" ]; then
-  echo "accuracy: $WORK exists and is not a harness folder; give another WORK" >&2; exit 2
-fi
-rm -rf "$WORK"
-mkdir -p "$WORK"
-WORK=$(cd "$WORK" && pwd)
+source scripts/accuracy/lib.sh
+WORK=$(fresh_work accuracy "$WORK")
 start=$(date +%s)
 echo "accuracy: tables -> $WORK" >&2
 "$PY" scripts/accuracy/make_tables.py --work "$WORK" ${ONLY:+--only "$ONLY"}

@@ -64,6 +64,20 @@ class Truth:
         return float(np.mean(per_col))
 
 
+def sequence_scores(truth, out, name):
+    """Every swept sequence and one-method baseline of a run's output folder, scored on the TEST
+    cells (a diagnostic, never used to choose). They were fitted on the table minus hierimpute's own
+    holdout, whose cells they imputed: no check of observed cells."""
+    scores = {}
+    for d in glob.glob(os.path.join(out, 'sequences', '*')):
+        for fname in (f'{name}.csv', f'{name}.baseline.csv'):  # a sequence, or a one-method baseline
+            path = os.path.join(d, fname)
+            if os.path.exists(path):
+                scores[os.path.basename(d)] = truth.nrmse(read_table(path), path, check_observed=False)
+                break
+    return scores
+
+
 def gmean(xs):
     xs = [x for x in xs if x is not None and x > 0 and math.isfinite(x)]
     return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else float('nan')
@@ -99,17 +113,8 @@ def main():
             s[f'hier_{meth}'] = truth.nrmse(read_table(os.path.join(work, 'plain', meth, f'{name}.csv')), f'{name} {meth}')
         for p in PEERS:
             s[p] = truth.nrmse(read_table(os.path.join(work, 'peers', p, f'{name}.csv')), f'{name} {p}')
-        # Diagnostic, never used to choose: every swept sequence (fitted on the table minus
-        # hierimpute's own holdout, whose cells it imputed, hence no check of observed cells)
-        # scored on the TEST cells, to see how far the choice is from the best sequence with
-        # hindsight.
-        seq_scores = {}
-        for d in glob.glob(os.path.join(out, 'sequences', '*')):
-            for fname in (f'{name}.csv', f'{name}.baseline.csv'):  # a sequence, or a one-method baseline
-                path = os.path.join(d, fname)
-                if os.path.exists(path):
-                    seq_scores[os.path.basename(d)] = truth.nrmse(read_table(path), path, check_observed=False)
-                    break
+        # How far the choice is from the best sequence with hindsight.
+        seq_scores = sequence_scores(truth, out, name)
         label, ens_k, recommendation, est = read_best_label(out)
         # Share of rows per band in the sweep (the table minus hierimpute's own holdout).
         bands = []
